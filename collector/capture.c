@@ -1,0 +1,1 @@
+/* capture.c - placeholder while the module is written */

@@ -1,0 +1,1 @@
+/* classify.c - placeholder while the module is written */

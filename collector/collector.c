@@ -1,0 +1,1 @@
+/* collector.c - placeholder while the module is written */

@@ -1,0 +1,1 @@
+/* decode.c - placeholder while the module is written */

@@ -1,0 +1,1 @@
+/* flow.c - placeholder while the module is written */

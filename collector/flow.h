@@ -1,0 +1,47 @@
+/* flow.h - the flow table: seeded hash on the 5-tuple, idle timeouts driven by
+ * packet time, a hard maximum (max_flows) with a counter when it is hit. */
+#ifndef AR_FLOW_H
+#define AR_FLOW_H
+
+#include <stdint.h>
+#include "../core/counters.h"
+#include "../core/hash.h"
+#include "../core/limits.h"
+#include "decode.h"
+#include "reasm.h"
+
+struct ar_flow {
+    /* endpoints as first seen: side 0 sent the first packet (or the SYN) */
+    int family;
+    uint8_t addr[2][16];
+    uint16_t port[2];
+    double first_ts, last_ts;
+    int closed;                 /* FIN or RST seen in either direction */
+    int syn_seen;
+    struct ar_stream st[2];     /* st[d] carries bytes sent by side d */
+    void *app;                  /* owned by the user of the table */
+    /* table links (private) */
+    struct ar_flow *hnext;
+    struct ar_flow *lprev, *lnext;
+    uint64_t hash;
+};
+
+struct ar_flow_table;
+
+/* on_free is called for every flow leaving the table (expiry, eviction, end). */
+typedef void (*ar_flow_free_fn)(struct ar_flow *f, void *ud);
+
+struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_counters *ctr,
+                                        ar_flow_free_fn on_free, void *ud);
+/* Find or create the flow of pkt; *dir is the side (0/1) that sent pkt.
+ * Returns NULL when the table is full (max_flows hit and counted). A new
+ * flow whose first packet is a SYN-ACK is oriented so side 0 is the client. */
+struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, double ts, int *dir);
+/* Expire flows idle longer than flow_timeout (flow_timeout_closed if closed). */
+void ar_flow_expire(struct ar_flow_table *t, double now);
+/* Remove every flow (calls on_free). */
+void ar_flow_table_clear(struct ar_flow_table *t);
+void ar_flow_table_free(struct ar_flow_table *t);
+uint64_t ar_flow_table_count(const struct ar_flow_table *t);
+
+#endif

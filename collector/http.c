@@ -1,0 +1,1 @@
+/* http.c - placeholder while the module is written */

@@ -1,0 +1,1 @@
+/* reasm.c - placeholder while the module is written */

@@ -1,0 +1,24 @@
+/* log.c - stderr logging with a level. */
+#include <stdarg.h>
+#include <stdio.h>
+#include "log.h"
+
+static enum ar_log_level cur_level = AR_LOG_WARN;
+
+void ar_log_set_level(enum ar_log_level lvl)
+{
+    cur_level = lvl;
+}
+
+void ar_log(enum ar_log_level lvl, const char *fmt, ...)
+{
+    static const char *const names[] = { "error", "warning", "info", "debug" };
+    if (lvl > cur_level)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "apiroster: %s: ", names[lvl]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}

@@ -1,0 +1,148 @@
+/* util.c - allocation, strings, unit parsing, address formatting. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "apiroster: error: out of memory (%zu bytes)\n", n);
+    abort();
+}
+
+void *ar_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *ar_xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p)
+        oom(n * sz);
+    return p;
+}
+
+void *ar_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *ar_xstrdup(const char *s)
+{
+    return ar_xstrndup(s, strlen(s));
+}
+
+char *ar_xstrndup(const char *s, size_t n)
+{
+    char *p = ar_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+size_t ar_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (size) {
+        size_t c = n < size - 1 ? n : size - 1;
+        memcpy(dst, src, c);
+        dst[c] = '\0';
+    }
+    return n;
+}
+
+int ar_strcaseeq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+int ar_strncaseeq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return 0;
+        if (!a[i])
+            return 1;
+    }
+    return 1;
+}
+
+int ar_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_with_units(const char *s, uint64_t *out, const char *const *units,
+                            const uint64_t *mult, size_t nunits)
+{
+    char *end;
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    while (*end == ' ')
+        end++;
+    if (!*end) {
+        *out = v;
+        return 0;
+    }
+    for (size_t i = 0; i < nunits; i++) {
+        if (ar_strcaseeq(end, units[i])) {
+            if (mult[i] && v > UINT64_MAX / mult[i])
+                return -1;
+            *out = v * mult[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int ar_parse_size(const char *s, uint64_t *out)
+{
+    static const char *const u[] = { "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib" };
+    static const uint64_t m[] = { 1, 1024, 1000, 1024, 1 << 20, 1000000, 1 << 20,
+                                  1ULL << 30, 1000000000ULL, 1ULL << 30 };
+    return parse_with_units(s, out, u, m, AR_ARRAY_LEN(u));
+}
+
+int ar_parse_duration(const char *s, uint64_t *out)
+{
+    static const char *const u[] = { "s", "sec", "m", "min", "h", "d" };
+    static const uint64_t m[] = { 1, 1, 60, 60, 3600, 86400 };
+    return parse_with_units(s, out, u, m, AR_ARRAY_LEN(u));
+}
+
+void ar_fmt_endpoint(char *out, size_t outsz, int family, const uint8_t addr[16], uint16_t port)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (family == 6) {
+        inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+        snprintf(out, outsz, "[%s]:%u", ip, port);
+    } else {
+        inet_ntop(AF_INET, addr, ip, sizeof(ip));
+        snprintf(out, outsz, "%s:%u", ip, port);
+    }
+}

@@ -1,0 +1,34 @@
+/* util.h - small helpers shared by every module: checked allocation, bounded
+ * string copies, parsing of sizes and durations. */
+#ifndef AR_UTIL_H
+#define AR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define AR_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define AR_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Allocation that aborts on OOM (memory is bounded by limits.h, so OOM here is
+ * a bug or a hostile machine, not traffic). */
+void *ar_xmalloc(size_t n);
+void *ar_xcalloc(size_t n, size_t sz);
+void *ar_xrealloc(void *p, size_t n);
+char *ar_xstrdup(const char *s);
+char *ar_xstrndup(const char *s, size_t n);
+
+/* strlcpy semantics: always NUL-terminates, returns strlen(src). */
+size_t ar_strlcpy(char *dst, const char *src, size_t size);
+int ar_strcaseeq(const char *a, const char *b);
+int ar_strncaseeq(const char *a, const char *b, size_t n);
+
+/* "64MiB", "1k", "30s", "5m", "2h": returns 0 and stores the value, or -1. */
+int ar_parse_size(const char *s, uint64_t *out);
+int ar_parse_duration(const char *s, uint64_t *out_seconds);
+int ar_parse_u64(const char *s, uint64_t *out);
+
+/* Format an address as "ip:port" or "[ipv6]:port". family is 4 or 6. */
+void ar_fmt_endpoint(char *out, size_t outsz, int family, const uint8_t addr[16], uint16_t port);
+
+#endif

@@ -1,0 +1,62 @@
+/* store.h - the roster in SQLite (the only file that includes sqlite3.h).
+ *
+ * Versioned schema (PRAGMA user_version, migrations in order), WAL, one
+ * BEGIN IMMEDIATE write transaction per flush, busy timeouts on every
+ * connection so readers work while a capture writes. A file that is not a
+ * database is an error naming the file (exit 2 for the caller), never
+ * silently overwritten. */
+#ifndef AR_STORE_H
+#define AR_STORE_H
+
+#include <stddef.h>
+#include "../core/counters.h"
+#include "../core/json.h"
+#include "catalog.h"
+#include "template.h"
+
+struct ar_store;
+
+enum ar_store_mode { AR_STORE_RO, AR_STORE_RW };
+
+/* Returns 0, or -1 with "PATH: reason" in err. RO on a missing file is an error. */
+int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **out,
+                  char *err, size_t errsz);
+void ar_store_close(struct ar_store *s);
+
+/* Seed the templater with the collapses the database already knows. */
+int ar_store_load_collapses(struct ar_store *s, struct ar_templater *tp, char *err, size_t errsz);
+
+/* One transaction: merge every catalog endpoint into the roster (hits add up),
+ * persist the templater's collapses (merging older rows they now cover), add
+ * the counters delta and TLS hosts of this period. Returns 0 or -1 (nothing
+ * written). */
+int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templater *tp,
+                   const struct ar_counters *delta, char *err, size_t errsz);
+
+/* TLS connection seen (SNI + ALPN), kept until the next flush. */
+void ar_store_note_tls(struct ar_store *s, const char *server_name, const char *alpn, double ts);
+
+struct ar_endpoint_filter {
+    const char *host;       /* NULL: any */
+    const char *method;     /* NULL: any, compared case-insensitively */
+};
+
+/* Calls fn for every endpoint matching f, ordered by host, template, method.
+ * The endpoint is valid during the call only. Returns 0 or -1. */
+int ar_store_each_endpoint(struct ar_store *s, const struct ar_endpoint_filter *f,
+                           int (*fn)(const struct ar_endpoint *e, void *ud), void *ud,
+                           char *err, size_t errsz);
+
+/* Totals of every counter over all runs, number of runs, TLS-only hosts
+ * (SNI seen, no HTTP endpoint on that host). */
+struct ar_store_stats {
+    struct ar_counters total;
+    uint64_t runs;
+    double first_ts, last_ts;
+};
+int ar_store_stats(struct ar_store *s, struct ar_store_stats *st, char *err, size_t errsz);
+int ar_store_each_tls_only(struct ar_store *s,
+                           int (*fn)(const char *server_name, const char *alpn, uint64_t conns,
+                                     void *ud), void *ud, char *err, size_t errsz);
+
+#endif
