@@ -1,1 +1,279 @@
-/* cmd_capture.c */
+/* cmd_capture.c - `apiroster capture`: the main job.
+ *
+ * packets -> collector -> exchanges -> catalog (templates, aggregation) ->
+ * store (one transaction per flush). Files are read in order; the roster in
+ * the database is only written when every file was read: a bad file leaves
+ * the database exactly as it was (exit 2). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "../collector/collector.h"
+#include "../core/json.h"
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../inventory/catalog.h"
+#include "../inventory/store.h"
+#include "../inventory/template.h"
+#include "agent.h"
+
+struct run {
+    struct ar_config cfg;
+    const char *db_path;
+    struct ar_store *store;
+    struct ar_templater *tp;
+    struct ar_catalog *cat;
+    struct ar_counters ctr;      /* since the start of the run */
+    struct ar_counters flushed;  /* part of ctr already written */
+    FILE *xfp, *tfp;
+    struct ar_json j;
+    int flush_failed;
+};
+
+static void write_line(struct run *r, FILE *fp)
+{
+    ar_json_append(&r->j, "\n", 1);
+    ar_json_write(&r->j, fp);
+    ar_json_reset(&r->j);
+}
+
+static void flush(struct run *r)
+{
+    char err[1024];
+    struct ar_counters delta;
+    for (int i = 0; i < AR_CTR__COUNT; i++)
+        delta.v[i] = r->ctr.v[i] - r->flushed.v[i];
+    if (ar_store_flush(r->store, r->cat, r->tp, &delta, err, sizeof(err)) < 0) {
+        ar_err("%s", err);
+        r->flush_failed = 1;
+        return;
+    }
+    r->flushed = r->ctr;
+    ar_catalog_clear(r->cat);
+}
+
+static void on_exchange(const struct ar_exchange *x, void *ud)
+{
+    struct run *r = ud;
+    if (r->xfp) {
+        struct ar_json *j = &r->j;
+        ar_json_obj_open(j);
+        ar_json_key(j, "ts");
+        ar_json_double(j, x->ts, 6);
+        ar_json_key(j, "client");
+        ar_json_str(j, x->client);
+        ar_json_key(j, "server");
+        ar_json_str(j, x->server);
+        ar_json_key(j, "method");
+        ar_json_str(j, x->method);
+        ar_json_key(j, "host");
+        ar_json_str(j, x->host);
+        ar_json_key(j, "path");
+        ar_json_str(j, x->path);
+        ar_json_key(j, "query");
+        ar_json_arr_open(j);
+        for (const char *q = x->query; *q;) {
+            const char *e = strchr(q, '&');
+            size_t n = e ? (size_t)(e - q) : strlen(q);
+            ar_json_strn(j, q, n);
+            q += n + (e ? 1 : 0);
+        }
+        ar_json_arr_close(j);
+        ar_json_key(j, "status");
+        if (x->status < 0)
+            ar_json_null(j);
+        else
+            ar_json_int(j, x->status);
+        ar_json_key(j, "req_content_type");
+        ar_json_str(j, x->req_ct);
+        ar_json_key(j, "resp_content_type");
+        ar_json_str(j, x->resp_ct);
+        ar_json_key(j, "auth");
+        ar_json_str(j, x->auth);
+        ar_json_obj_close(j);
+        write_line(r, r->xfp);
+    }
+    if (x->method) {
+        if (ar_catalog_count(r->cat) >= r->cfg.lim.max_endpoints)
+            flush(r);
+        ar_catalog_add(r->cat, x);
+    }
+}
+
+static void on_tls(const struct ar_tls *t, void *ud)
+{
+    struct run *r = ud;
+    if (r->tfp) {
+        struct ar_json *j = &r->j;
+        ar_json_obj_open(j);
+        ar_json_key(j, "ts");
+        ar_json_double(j, t->ts, 6);
+        ar_json_key(j, "client");
+        ar_json_str(j, t->client);
+        ar_json_key(j, "server");
+        ar_json_str(j, t->server);
+        ar_json_key(j, "server_name");
+        if (t->server_name[0])
+            ar_json_str(j, t->server_name);
+        else
+            ar_json_null(j);
+        ar_json_key(j, "alpn");
+        ar_json_str(j, t->alpn);
+        ar_json_obj_close(j);
+        write_line(r, r->tfp);
+    }
+    if (t->server_name[0])
+        ar_store_note_tls(r->store, t->server_name, t->alpn, t->ts);
+}
+
+static void summary(const struct run *r, double secs, int json)
+{
+    const struct ar_counters *c = &r->ctr;
+    double mb = (double)AR_GET(c, bytes) / 1e6;
+    fprintf(stderr,
+            "apiroster: %" PRIu64 " packets, %.1f MB, %" PRIu64 " flows, %" PRIu64
+            " exchanges (%" PRIu64 " without response), %" PRIu64 " TLS connections, %" PRIu64
+            " gaps, %" PRIu64 " parse errors, %.2f s, %.1f MB/s\n",
+            AR_GET(c, packets), mb, AR_GET(c, flows), AR_GET(c, exchanges),
+            AR_GET(c, requests_no_response), AR_GET(c, tls_connections), AR_GET(c, tcp_gaps),
+            AR_GET(c, http_parse_errors), secs, secs > 0 ? mb / secs : 0.0);
+    for (int i = 0; i < AR_CTR__COUNT; i++) {
+        const char *n = ar_counter_name(i);
+        if (!strncmp(n, "limit_", 6) && c->v[i] && strcmp(n, "limit_flow_timeout") &&
+            strcmp(n, "limit_flow_timeout_closed"))
+            fprintf(stderr, "apiroster: %s hit %" PRIu64 " times (%s)\n", n + 6, c->v[i],
+                    ar_counter_help(i));
+    }
+    if (!json)
+        return;
+    struct ar_json j;
+    ar_json_init(&j);
+    ar_json_obj_open(&j);
+    for (int i = 0; i < AR_CTR__COUNT; i++) {
+        ar_json_key(&j, ar_counter_name(i));
+        ar_json_uint(&j, c->v[i]);
+    }
+    ar_json_key(&j, "seconds");
+    ar_json_double(&j, secs, 3);
+    ar_json_key(&j, "mb_per_s");
+    ar_json_double(&j, secs > 0 ? mb / secs : 0.0, 1);
+    ar_json_obj_close(&j);
+    ar_json_append(&j, "\n", 1);
+    ar_json_write(&j, stdout);
+    ar_json_free(&j);
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: apiroster capture -r FILE [-r FILE...] [--db PATH] [--config PATH]\n"
+                "                         [--filter BPF] [--exchanges FILE] [--tls FILE] [--json]\n"
+                "Reads pcap/pcapng files in order and adds the endpoints they show to the roster.\n");
+}
+
+static FILE *open_out(const char *path)
+{
+    FILE *fp = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!fp)
+        ar_die(AR_EXIT_USAGE, "%s: cannot write: %m", path);
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    return fp;
+}
+
+int cmd_capture(int argc, char **argv)
+{
+    static const struct option lopts[] = {
+        { "read", required_argument, 0, 'r' }, { "interface", required_argument, 0, 'i' },
+        { "db", required_argument, 0, 'd' },   { "config", required_argument, 0, 'c' },
+        { "filter", required_argument, 0, 'f' }, { "exchanges", required_argument, 0, 'x' },
+        { "tls", required_argument, 0, 't' },  { "json", no_argument, 0, 'j' },
+        { "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 },
+    };
+    struct run r;
+    memset(&r, 0, sizeof(r));
+    char **files = ar_xcalloc((size_t)argc + 1, sizeof(char *));
+    int nfiles = 0, json = 0, opt;
+    const char *db = NULL, *config = NULL, *filter = NULL, *xpath = NULL, *tpath = NULL,
+               *iface = NULL;
+    char err[1024];
+
+    while ((opt = getopt_long(argc, argv, "r:i:", lopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r': files[nfiles++] = optarg; break;
+        case 'i': iface = optarg; break;
+        case 'd': db = optarg; break;
+        case 'c': config = optarg; break;
+        case 'f': filter = optarg; break;
+        case 'x': xpath = optarg; break;
+        case 't': tpath = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout); return AR_EXIT_OK;
+        default: usage(stderr); return AR_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        ar_die(AR_EXIT_USAGE, "capture: unexpected argument '%s' (files go after -r)", argv[optind]);
+    if (iface)
+        ar_die(AR_EXIT_USAGE, "capture: live capture (-i) is not available in this build yet; "
+                              "use -r FILE");
+    if (!nfiles) {
+        usage(stderr);
+        return AR_EXIT_USAGE;
+    }
+    for (int i = 0; i < nfiles; i++)
+        if (access(files[i], R_OK) != 0)
+            ar_die(AR_EXIT_USAGE, "%s: %m", files[i]);
+
+    ar_load_config(&r.cfg, config);
+    if (!filter)
+        filter = r.cfg.filter;
+    r.db_path = ar_db_path(db, &r.cfg);
+    if (ar_store_open(r.db_path, AR_STORE_RW, &r.store, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_USAGE, "%s", err);
+
+    r.tp = ar_templater_new(&r.cfg.lim, &r.ctr);
+    if (r.cfg.words && *r.cfg.words && ar_templater_load_words(r.tp, r.cfg.words) < 0)
+        ar_warn("%s: cannot read the word list; only built-in API words stay literal",
+                r.cfg.words);
+    for (int i = 0; i < r.cfg.npins; i++)
+        ar_templater_pin(r.tp, r.cfg.pins[i].host, r.cfg.pins[i].pattern);
+    if (ar_store_load_collapses(r.store, r.tp, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
+    r.cat = ar_catalog_new(&r.cfg.lim, &r.ctr, r.tp);
+    ar_json_init(&r.j);
+    if (xpath)
+        r.xfp = open_out(xpath);
+    if (tpath)
+        r.tfp = open_out(tpath);
+
+    struct ar_collector_hooks hooks = { on_exchange, on_tls, &r };
+    struct ar_collector *col = ar_collector_new(&r.cfg.lim, &hooks, &r.ctr);
+    if (!col)
+        ar_die(AR_EXIT_FAIL, "cannot initialize the collector (nDPI)");
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (ar_capture_files(col, files, nfiles, filter, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_USAGE, "%s", err); /* nothing written to the database */
+    ar_collector_finish(col);
+    flush(&r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+    if (r.xfp && r.xfp != stdout)
+        fclose(r.xfp);
+    if (r.tfp && r.tfp != stdout)
+        fclose(r.tfp);
+    summary(&r, secs, json);
+
+    ar_collector_free(col);
+    ar_catalog_free(r.cat);
+    ar_templater_free(r.tp);
+    ar_store_close(r.store);
+    ar_json_free(&r.j);
+    ar_config_free(&r.cfg);
+    free(files);
+    return r.flush_failed ? AR_EXIT_FAIL : AR_EXIT_OK;
+}

@@ -1,1 +1,288 @@
-/* cmd_query.c */
+/* cmd_query.c - `apiroster endpoints`, `stats` and `config`: read the roster. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../core/json.h"
+#include "../core/util.h"
+#include "../inventory/catalog.h"
+#include "../inventory/store.h"
+#include "agent.h"
+
+static const struct option common_opts[] = {
+    { "db", required_argument, 0, 'd' },   { "config", required_argument, 0, 'c' },
+    { "host", required_argument, 0, 'H' }, { "method", required_argument, 0, 'm' },
+    { "json", no_argument, 0, 'j' },       { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+};
+
+struct qargs {
+    const char *db, *config, *host, *method;
+    int json;
+};
+
+static void parse(int argc, char **argv, struct qargs *a, const char *usage_line, int filters)
+{
+    int opt;
+    memset(a, 0, sizeof(*a));
+    while ((opt = getopt_long(argc, argv, "", common_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd': a->db = optarg; break;
+        case 'c': a->config = optarg; break;
+        case 'H': if (!filters) goto bad; a->host = optarg; break;
+        case 'm': if (!filters) goto bad; a->method = optarg; break;
+        case 'j': a->json = 1; break;
+        case 'h': printf("usage: %s\n", usage_line); exit(AR_EXIT_OK);
+        default: goto bad;
+        }
+    }
+    if (optind < argc)
+        ar_die(AR_EXIT_USAGE, "unexpected argument '%s'\nusage: %s", argv[optind], usage_line);
+    return;
+bad:
+    ar_die(AR_EXIT_USAGE, "usage: %s", usage_line);
+}
+
+static struct ar_store *open_ro(const struct qargs *a, struct ar_config *cfg)
+{
+    char err[1024];
+    struct ar_store *s;
+    ar_load_config(cfg, a->config);
+    if (ar_store_open(ar_db_path(a->db, cfg), AR_STORE_RO, &s, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_USAGE, "%s", err);
+    return s;
+}
+
+static void json_valset(struct ar_json *j, const struct ar_valset *v)
+{
+    ar_json_arr_open(j);
+    for (uint32_t i = 0; i < v->n; i++)
+        ar_json_str(j, v->v[i]);
+    ar_json_arr_close(j);
+}
+
+struct ep_out {
+    struct ar_json j;
+    int json;
+    uint64_t n;
+};
+
+static int cmp_status(const void *a, const void *b)
+{
+    const struct ar_status_count *x = a, *y = b;
+    return (x->code > y->code) - (x->code < y->code);
+}
+
+static void statuses_text(const struct ar_endpoint *e, char *out, size_t outsz)
+{
+    struct ar_status_count *s = ar_xcalloc(e->nstatuses ? e->nstatuses : 1, sizeof(*s));
+    memcpy(s, e->statuses, e->nstatuses * sizeof(*s));
+    qsort(s, e->nstatuses, sizeof(*s), cmp_status);
+    size_t len = 0;
+    out[0] = '\0';
+    for (uint32_t i = 0; i < e->nstatuses && len + 24 < outsz; i++) {
+        char code[8];
+        if (s[i].code < 0)
+            strcpy(code, "-");
+        else
+            snprintf(code, sizeof(code), "%d", s[i].code);
+        len += (size_t)snprintf(out + len, outsz - len, "%s%s:%" PRIu64, i ? "," : "", code,
+                                s[i].count);
+    }
+    free(s);
+}
+
+static int print_endpoint(const struct ar_endpoint *e, void *ud)
+{
+    struct ep_out *o = ud;
+    char first[40], last[40];
+    ar_fmt_time(first, sizeof(first), e->first_seen);
+    ar_fmt_time(last, sizeof(last), e->last_seen);
+    o->n++;
+    if (!o->json) {
+        char st[256];
+        statuses_text(e, st, sizeof(st));
+        printf("%-28s %-7s %-48s %8" PRIu64 "  %-24s %s%s\n", e->host[0] ? e->host : "-",
+               e->method, e->tmpl, e->hits, st, e->rule, ar_endpoint_is_noise(e) ? " noise" : "");
+        return 0;
+    }
+    struct ar_json *j = &o->j;
+    ar_json_obj_open(j);
+    ar_json_key(j, "host");
+    ar_json_str(j, e->host);
+    ar_json_key(j, "method");
+    ar_json_str(j, e->method);
+    ar_json_key(j, "path");
+    ar_json_str(j, e->tmpl);
+    ar_json_key(j, "hits");
+    ar_json_uint(j, e->hits);
+    ar_json_key(j, "first_seen");
+    ar_json_str(j, first);
+    ar_json_key(j, "last_seen");
+    ar_json_str(j, last);
+    ar_json_key(j, "statuses");
+    ar_json_obj_open(j);
+    for (uint32_t i = 0; i < e->nstatuses; i++) {
+        char code[16];
+        if (e->statuses[i].code < 0)
+            strcpy(code, "none");
+        else
+            snprintf(code, sizeof(code), "%d", e->statuses[i].code);
+        ar_json_key(j, code);
+        ar_json_uint(j, e->statuses[i].count);
+    }
+    ar_json_obj_close(j);
+    ar_json_key(j, "query");
+    json_valset(j, &e->query);
+    ar_json_key(j, "auth");
+    json_valset(j, &e->auth);
+    ar_json_key(j, "content_types");
+    ar_json_obj_open(j);
+    ar_json_key(j, "request");
+    json_valset(j, &e->req_ct);
+    ar_json_key(j, "response");
+    json_valset(j, &e->resp_ct);
+    ar_json_obj_close(j);
+    ar_json_key(j, "clients");
+    ar_json_uint(j, ar_hll_estimate(e->hll));
+    ar_json_key(j, "servers");
+    json_valset(j, &e->servers);
+    ar_json_key(j, "rule");
+    ar_json_str(j, e->rule);
+    ar_json_key(j, "noise");
+    ar_json_bool(j, ar_endpoint_is_noise(e));
+    ar_json_obj_close(j);
+    if (j->len > (1 << 20)) {
+        ar_json_write(j, stdout);
+        j->len = 0;
+    }
+    return 0;
+}
+
+int cmd_endpoints(int argc, char **argv)
+{
+    struct qargs a;
+    struct ar_config cfg;
+    char err[1024];
+    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] [--json]", 1);
+    struct ar_store *s = open_ro(&a, &cfg);
+    struct ar_endpoint_filter f = { a.host, a.method };
+    struct ep_out o;
+    memset(&o, 0, sizeof(o));
+    o.json = a.json;
+    ar_json_init(&o.j);
+    if (a.json)
+        ar_json_arr_open(&o.j);
+    else
+        printf("%-28s %-7s %-48s %8s  %-24s %s\n", "HOST", "METHOD", "PATH", "HITS", "STATUSES",
+               "RULE");
+    if (ar_store_each_endpoint(s, &f, print_endpoint, &o, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
+    if (a.json) {
+        ar_json_arr_close(&o.j);
+        ar_json_append(&o.j, "\n", 1);
+        ar_json_write(&o.j, stdout);
+    } else {
+        printf("%" PRIu64 " endpoints\n", o.n);
+    }
+    ar_json_free(&o.j);
+    ar_store_close(s);
+    ar_config_free(&cfg);
+    return AR_EXIT_OK;
+}
+
+struct tls_out {
+    struct ar_json *j;
+    int json;
+};
+
+static int print_tls(const char *name, const char *alpn, uint64_t conns, void *ud)
+{
+    struct tls_out *t = ud;
+    if (!t->json) {
+        printf("  %-40s %-16s %" PRIu64 " connections\n", name, alpn[0] ? alpn : "-", conns);
+        return 0;
+    }
+    ar_json_obj_open(t->j);
+    ar_json_key(t->j, "server_name");
+    ar_json_str(t->j, name);
+    ar_json_key(t->j, "alpn");
+    ar_json_str(t->j, alpn);
+    ar_json_key(t->j, "connections");
+    ar_json_uint(t->j, conns);
+    ar_json_obj_close(t->j);
+    return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    struct qargs a;
+    struct ar_config cfg;
+    char err[1024];
+    parse(argc, argv, &a, "apiroster stats [--db PATH] [--json]", 0);
+    struct ar_store *s = open_ro(&a, &cfg);
+    struct ar_store_stats st;
+    if (ar_store_stats(s, &st, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
+    struct ar_json j;
+    ar_json_init(&j);
+    struct tls_out t = { &j, a.json };
+    if (a.json) {
+        ar_json_obj_open(&j);
+        ar_json_key(&j, "runs");
+        ar_json_uint(&j, st.runs);
+        ar_json_key(&j, "counters");
+        ar_json_obj_open(&j);
+        for (int i = 0; i < AR_CTR__COUNT; i++) {
+            ar_json_key(&j, ar_counter_name(i));
+            ar_json_uint(&j, st.total.v[i]);
+        }
+        ar_json_obj_close(&j);
+        ar_json_key(&j, "tls_only_hosts");
+        ar_json_arr_open(&j);
+    } else {
+        printf("runs: %" PRIu64 "\n", st.runs);
+        for (int i = 0; i < AR_CTR__COUNT; i++)
+            if (st.total.v[i] || strncmp(ar_counter_name(i), "limit_", 6))
+                printf("%-28s %14" PRIu64 "  %s\n", ar_counter_name(i), st.total.v[i],
+                       ar_counter_help(i));
+        printf("TLS-only hosts (SNI seen, no plaintext HTTP endpoint):\n");
+    }
+    if (ar_store_each_tls_only(s, print_tls, &t, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
+    if (a.json) {
+        ar_json_arr_close(&j);
+        ar_json_obj_close(&j);
+        ar_json_append(&j, "\n", 1);
+        ar_json_write(&j, stdout);
+    }
+    ar_json_free(&j);
+    ar_store_close(s);
+    ar_config_free(&cfg);
+    return AR_EXIT_OK;
+}
+
+int cmd_config(int argc, char **argv)
+{
+    const char *path = NULL;
+    int show = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "check"))
+            show = 0;
+        else if (!strcmp(argv[i], "show"))
+            show = 1;
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            path = argv[++i];
+        else
+            ar_die(AR_EXIT_USAGE, "usage: apiroster config check|show [--config PATH]");
+    }
+    struct ar_config cfg;
+    ar_load_config(&cfg, path);
+    if (show)
+        ar_config_dump(&cfg);
+    else
+        printf("%s: ok\n", path ? path : "built-in defaults");
+    ar_config_free(&cfg);
+    return AR_EXIT_OK;
+}

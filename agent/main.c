@@ -1,1 +1,102 @@
-int main(void) { return 0; }
+/* main.c - `apiroster COMMAND [ARGS]`: a git-style dispatch table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "../core/util.h"
+#include "agent.h"
+
+#define DEFAULT_CONFIG "/etc/apiroster/apiroster.conf"
+
+void ar_die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("apiroster: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(code);
+}
+
+const char *ar_db_path(const char *flag, const struct ar_config *cfg)
+{
+    if (flag && *flag)
+        return flag;
+    const char *env = getenv("APIROSTER_DB");
+    if (env && *env)
+        return env;
+    if (cfg && cfg->db && *cfg->db)
+        return cfg->db;
+    return "./apiroster.db";
+}
+
+void ar_load_config(struct ar_config *cfg, const char *path)
+{
+    char err[1024];
+    ar_config_init(cfg);
+    if (!path) {
+        if (access(DEFAULT_CONFIG, F_OK) != 0)
+            return;
+        path = DEFAULT_CONFIG;
+    }
+    if (ar_config_load(cfg, path, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_USAGE, "%s", err);
+}
+
+void ar_fmt_time(char *out, size_t outsz, double ts)
+{
+    time_t t = (time_t)ts;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int ms = (int)((ts - (double)t) * 1000.0 + 0.5);
+    if (ms > 999)
+        ms = 999;
+    char buf[32];
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, outsz, "%s.%03dZ", buf, ms);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    { "capture", cmd_capture, "read captures (-r FILE...) and add what they show to the roster" },
+    { "endpoints", cmd_endpoints, "list the roster: host, method, path template, what was seen" },
+    { "stats", cmd_stats, "capture health: what was seen and what was missed" },
+    { "config", cmd_config, "config check|show: validate or print the configuration" },
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: apiroster COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < AR_ARRAY_LEN(commands); i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nRun 'apiroster COMMAND --help' for its options. Exit codes: 0 ok, 1 failure, "
+                "2 usage or bad input.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return AR_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return AR_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("apiroster 0.1.0\n");
+        return AR_EXIT_OK;
+    }
+    for (size_t i = 0; i < AR_ARRAY_LEN(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "apiroster: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return AR_EXIT_USAGE;
+}

@@ -1,1 +1,245 @@
-/* collector.c - placeholder while the module is written */
+/* collector.c - the packet path: decode -> flow -> classify -> reassembly -> http. */
+#include <stdlib.h>
+#include <string.h>
+#include "../core/util.h"
+#include "classify.h"
+#include "collector.h"
+#include "decode.h"
+#include "flow.h"
+#include "http.h"
+#include "reasm.h"
+
+enum app_kind { K_UNDECIDED, K_HTTP, K_TLS, K_OTHER };
+
+struct ar_collector {
+    struct ar_limits lim;
+    struct ar_counters *ctr;
+    struct ar_collector_hooks hooks;
+    struct ar_flow_table *ft;
+    struct ar_classifier *cls;
+    uint64_t ooo_total;
+    struct ar_reasm_ctx rctx;
+    struct ar_http_env henv;
+    double now;
+    double last_expire;
+};
+
+struct flow_app {
+    struct ar_collector *c;
+    struct ar_flow *f;
+    struct ar_http *http;
+    struct ar_dpi_flow *dpi;
+    uint32_t dpi_pkts;
+    uint8_t kind;
+    uint8_t tls_reported;
+    uint8_t no_http;        /* TLS: no HTTP/1 parsing on this flow */
+};
+
+static void endpoints(const struct ar_flow *f, char ep[2][64])
+{
+    ar_fmt_endpoint(ep[0], sizeof(ep[0]), f->family, f->addr[0], f->port[0]);
+    ar_fmt_endpoint(ep[1], sizeof(ep[1]), f->family, f->addr[1], f->port[1]);
+}
+
+static struct ar_http *app_http(struct flow_app *a)
+{
+    if (!a->http && !a->no_http) {
+        char ep[2][64];
+        endpoints(a->f, ep);
+        a->http = ar_http_new(&a->c->henv, ep[0], ep[1], a->f->syn_seen ? 0 : -1);
+    }
+    return a->http;
+}
+
+static void on_data(void *ud, int dir, const uint8_t *data, uint32_t len)
+{
+    struct flow_app *a = ud;
+    struct ar_http *h = app_http(a);
+    if (h)
+        ar_http_data(h, dir, data, len, a->c->now);
+}
+
+static void on_gap(void *ud, int dir, uint32_t missing)
+{
+    struct flow_app *a = ud;
+    if (a->http)
+        ar_http_gap(a->http, dir, missing);
+}
+
+static void on_fin(void *ud, int dir)
+{
+    struct flow_app *a = ud;
+    if (a->http)
+        ar_http_fin(a->http, dir);
+}
+
+static void report_tls(struct flow_app *a)
+{
+    struct ar_collector *c = a->c;
+    if (a->tls_reported || !a->dpi)
+        return;
+    a->tls_reported = 1;
+    AR_INC(c->ctr, tls_connections);
+    if (!c->hooks.on_tls)
+        return;
+    char ep[2][64], sni[128], alpn[256];
+    endpoints(a->f, ep);
+    ar_dpi_tls_info(a->dpi, sni, sizeof(sni), alpn, sizeof(alpn));
+    struct ar_tls t = { a->f->first_ts, ep[0], ep[1], sni, alpn };
+    c->hooks.on_tls(&t, c->hooks.ud);
+}
+
+static void decide(struct flow_app *a, enum ar_dpi_result r)
+{
+    switch (r) {
+    case AR_DPI_PENDING:
+        return;
+    case AR_DPI_TLS:
+        a->kind = K_TLS;
+        AR_INC(a->c->ctr, flows_tls);
+        report_tls(a);
+        if (!a->http || !ar_http_seen(a->http)) {
+            a->no_http = 1;
+            ar_http_free(a->http);
+            a->http = NULL;
+        }
+        break;
+    case AR_DPI_HTTP:
+        a->kind = K_HTTP;
+        break;
+    default:
+        a->kind = K_OTHER;
+        break;
+    }
+    ar_dpi_flow_free(a->dpi);
+    a->dpi = NULL;
+}
+
+static void flow_free(struct ar_flow *f, void *ud)
+{
+    struct ar_collector *c = ud;
+    struct flow_app *a = f->app;
+    if (a) {
+        ar_stream_flush(&f->st[0], &c->rctx, a, 0);
+        ar_stream_flush(&f->st[1], &c->rctx, a, 1);
+        if (a->http) {
+            ar_http_end(a->http);
+            if (ar_http_seen(a->http))
+                AR_INC(c->ctr, flows_http);
+            else if (a->kind != K_TLS)
+                AR_INC(c->ctr, flows_other);
+            ar_http_free(a->http);
+        } else if (a->kind != K_TLS) {
+            AR_INC(c->ctr, flows_other);
+        }
+        ar_dpi_flow_free(a->dpi);
+        free(a);
+        f->app = NULL;
+    }
+    ar_stream_free(&f->st[0], &c->rctx);
+    ar_stream_free(&f->st[1], &c->rctx);
+}
+
+struct ar_collector *ar_collector_new(const struct ar_limits *lim,
+                                      const struct ar_collector_hooks *hooks,
+                                      struct ar_counters *ctr)
+{
+    char err[256];
+    struct ar_collector *c = ar_xcalloc(1, sizeof(*c));
+    c->lim = *lim;
+    c->ctr = ctr;
+    if (hooks)
+        c->hooks = *hooks;
+    c->cls = ar_classifier_new(err, sizeof(err));
+    if (!c->cls) {
+        free(c);
+        return NULL;
+    }
+    c->ft = ar_flow_table_new(&c->lim, ctr, flow_free, c);
+    c->rctx.lim = &c->lim;
+    c->rctx.ctr = ctr;
+    c->rctx.ooo_total = &c->ooo_total;
+    c->rctx.on_data = on_data;
+    c->rctx.on_gap = on_gap;
+    c->rctx.on_fin = on_fin;
+    c->henv.lim = &c->lim;
+    c->henv.ctr = ctr;
+    c->henv.on_exchange = c->hooks.on_exchange;
+    c->henv.ud = c->hooks.ud;
+    c->last_expire = -1;
+    return c;
+}
+
+void ar_collector_expire(struct ar_collector *c, double now)
+{
+    ar_flow_expire(c->ft, now);
+    c->last_expire = now;
+}
+
+void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
+                         uint32_t caplen, uint32_t wirelen)
+{
+    struct ar_pkt pkt;
+    AR_INC(c->ctr, packets);
+    AR_ADD(c->ctr, bytes, wirelen);
+    if (ar_decode(dlt, data, caplen, &pkt, c->ctr) != AR_DEC_TCP)
+        return;
+    c->now = ts;
+    if (c->last_expire < 0)
+        c->last_expire = ts;
+    else if (ts - c->last_expire >= 1.0)
+        ar_collector_expire(c, ts);
+
+    int dir;
+    struct ar_flow *f = ar_flow_get(c->ft, &pkt, ts, &dir);
+    if (!f)
+        return;
+    struct flow_app *a = f->app;
+    if (!a) {
+        a = ar_xcalloc(1, sizeof(*a));
+        a->c = c;
+        a->f = f;
+        a->dpi = ar_dpi_flow_new();
+        f->app = a;
+        if (!(pkt.flags & AR_TCP_SYN))
+            AR_INC(c->ctr, tcp_midstream);
+    }
+    if (a->dpi) {
+        enum ar_dpi_result r = ar_dpi_packet(c->cls, a->dpi, pkt.l3, pkt.l3_len, ts);
+        if (pkt.payload_len)
+            a->dpi_pkts++;
+        if (r == AR_DPI_PENDING && a->dpi_pkts >= c->lim.ndpi_packets) {
+            AR_INC(c->ctr, limit_ndpi_packets);
+            r = ar_dpi_giveup(c->cls, a->dpi);
+        }
+        decide(a, r);
+    }
+    if (a->no_http)
+        return;
+    if (pkt.payload_len)
+        AR_INC(c->ctr, tcp_segments);
+    if (pkt.flags & AR_TCP_ACK)
+        ar_stream_ack(&f->st[!dir], &c->rctx, a, !dir, pkt.ack);
+    if (pkt.payload_wire_len || (pkt.flags & (AR_TCP_SYN | AR_TCP_FIN)))
+        ar_stream_segment(&f->st[dir], &c->rctx, a, dir, pkt.seq, pkt.flags, pkt.payload,
+                          pkt.payload_len, pkt.payload_wire_len);
+}
+
+void ar_collector_finish(struct ar_collector *c)
+{
+    ar_flow_table_clear(c->ft);
+}
+
+void ar_collector_free(struct ar_collector *c)
+{
+    if (!c)
+        return;
+    ar_flow_table_free(c->ft);
+    ar_classifier_free(c->cls);
+    free(c);
+}
+
+struct ar_counters *ar_collector_counters(struct ar_collector *c)
+{
+    return c->ctr;
+}

@@ -31,6 +31,7 @@ void ar_collector_expire(struct ar_collector *c, double now);
 /* End of input: close every flow, report requests without response. */
 void ar_collector_finish(struct ar_collector *c);
 void ar_collector_free(struct ar_collector *c);
+struct ar_counters *ar_collector_counters(struct ar_collector *c);
 
 /* Read capture files (pcap or pcapng) in order, feeding every packet to c.
  * filter is a BPF expression or NULL. Returns 0, or -1 with a one-line reason
