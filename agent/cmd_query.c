@@ -82,7 +82,7 @@ static void statuses_text(const struct ar_endpoint *e, char *out, size_t outsz)
     size_t len = 0;
     out[0] = '\0';
     for (uint32_t i = 0; i < e->nstatuses && len + 24 < outsz; i++) {
-        char code[8];
+        char code[16];
         if (s[i].code < 0)
             strcpy(code, "-");
         else

@@ -216,8 +216,6 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
     }
     if (a->no_http)
         return;
-    if (pkt.payload_len)
-        AR_INC(c->ctr, tcp_segments);
     if (pkt.flags & AR_TCP_ACK)
         ar_stream_ack(&f->st[!dir], &c->rctx, a, !dir, pkt.ack);
     if (pkt.payload_wire_len || (pkt.flags & (AR_TCP_SYN | AR_TCP_FIN)))

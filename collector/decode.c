@@ -1,1 +1,500 @@
-/* decode.c - placeholder while the module is written */
+/* decode.c - link, network and transport decoding, bounds-checked.
+ *
+ * Every packet byte is read through struct ar_cur (decode.h). A decoder layer
+ * gets a pointer and two lengths where it matters: what was captured and what
+ * the enclosing header says was sent. Reading past the captured bytes is
+ * truncation (snaplen, cut file); a header whose own fields contradict each
+ * other is malformed.
+ *
+ * Accounting, one verdict per packet:
+ *   AR_DEC_TCP   a TCP segment; pkt_truncated once if its tail was not captured
+ *   AR_DEC_SKIP  pkt_unsupported, pkt_nontcp or pkt_fragments
+ *   AR_DEC_BAD   pkt_malformed, or pkt_truncated when headers were cut
+ * pkt_tunnel is bumped once for a packet that went through VXLAN/GRE/IP-in-IP,
+ * whatever the verdict. Truncation of a packet whose headers were complete
+ * but which is skipped anyway (UDP payload, fragment) is not counted: it is
+ * not a packet we lost. */
+#include <string.h>
+#include "decode.h"
+
+/* LINKTYPE_* values (tcpdump.org/linktypes.html); pcap.h is not ours to include. */
+#define LT_NULL        0
+#define LT_ETHERNET    1
+#define LT_RAW_12      12   /* DLT_RAW on most BSDs */
+#define LT_RAW_14      14   /* DLT_RAW on OpenBSD */
+#define LT_RAW         101
+#define LT_LOOP        108
+#define LT_LINUX_SLL   113
+#define LT_IPV4        228
+#define LT_IPV6        229
+#define LT_LINUX_SLL2  276
+
+#define ET_IPV4    0x0800
+#define ET_IPV6    0x86DD
+#define ET_VLAN    0x8100
+#define ET_QINQ    0x88A8
+#define ET_QINQ_OLD 0x9100
+#define ET_MPLS_UC 0x8847
+#define ET_MPLS_MC 0x8848
+#define ET_PPPOE_S 0x8864
+#define ET_TEB     0x6558   /* transparent Ethernet bridging (GRE) */
+
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+
+#define IPPROTO_V_IPIP  4
+#define IPPROTO_V_TCP   6
+#define IPPROTO_V_UDP   17
+#define IPPROTO_V_IPV6  41
+#define IPPROTO_V_GRE   47
+
+#define VXLAN_PORT 4789
+
+#define MAX_TUNNEL_DEPTH 4   /* nested decapsulations */
+#define MAX_IPV6_EXT     8   /* extension headers walked before giving up */
+
+enum why { WHY_NONE = 0, WHY_TRUNC, WHY_MALFORMED, WHY_UNSUPPORTED, WHY_NONTCP, WHY_FRAGMENT };
+
+struct dctx {
+    struct ar_pkt *out;
+    int depth;       /* decapsulations so far */
+    int tunneled;    /* went through at least one tunnel */
+    int truncated;   /* some layer saw fewer bytes captured than sent */
+    enum why why;    /* reason for SKIP/BAD */
+};
+
+static enum ar_decode_rc skip(struct dctx *d, enum why w) { d->why = w; return AR_DEC_SKIP; }
+static enum ar_decode_rc bad(struct dctx *d, enum why w) { d->why = w; return AR_DEC_BAD; }
+
+static enum ar_decode_rc dec_eth(struct dctx *d, const uint8_t *p, size_t len);
+static enum ar_decode_rc dec_ethertype(struct dctx *d, uint16_t et, const uint8_t *p, size_t len);
+static enum ar_decode_rc dec_ip(struct dctx *d, const uint8_t *p, size_t len);
+static enum ar_decode_rc dec_ipv4(struct dctx *d, const uint8_t *p, size_t len);
+static enum ar_decode_rc dec_ipv6(struct dctx *d, const uint8_t *p, size_t len);
+
+/* Copy n bytes out through the cursor. */
+static int cur_copy(struct ar_cur *c, uint8_t *dst, size_t n)
+{
+    if (!ar_cur_need(c, n))
+        return 0;
+    memcpy(dst, c->p + c->off, n);
+    c->off += n;
+    return 1;
+}
+
+static int enter_tunnel(struct dctx *d)
+{
+    if (d->depth >= MAX_TUNNEL_DEPTH)
+        return 0;
+    d->depth++;
+    d->tunneled = 1;
+    return 1;
+}
+
+/* TCP. cap = bytes of the IP payload captured (<= wire), wire = IP payload
+ * length according to the IP header. */
+static enum ar_decode_rc dec_tcp(struct dctx *d, const uint8_t *p, size_t cap, size_t wire)
+{
+    struct ar_cur c;
+    struct ar_pkt *o = d->out;
+
+    if (wire < 20)
+        return bad(d, WHY_MALFORMED);
+    ar_cur_init(&c, p, cap);
+    o->sport = ar_cur_be16(&c);
+    o->dport = ar_cur_be16(&c);
+    o->seq = ar_cur_be32(&c);
+    o->ack = ar_cur_be32(&c);
+    uint8_t off = ar_cur_u8(&c);
+    uint8_t fl = ar_cur_u8(&c);
+    ar_cur_skip(&c, 6); /* window, checksum, urgent */
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    size_t hl = (size_t)(off >> 4) * 4;
+    if (hl < 20 || hl > wire)
+        return bad(d, WHY_MALFORMED);
+    if (!ar_cur_skip(&c, hl - 20))
+        return bad(d, WHY_TRUNC);
+    o->flags = fl;
+    o->payload = p + hl;
+    o->payload_len = (uint32_t)(cap - hl);
+    o->payload_wire_len = (uint32_t)(wire - hl);
+    return AR_DEC_TCP;
+}
+
+/* UDP: only VXLAN interests us. A port of 4789 may also be some client's
+ * ephemeral port, so anything that does not look like VXLAN is plain UDP. */
+static enum ar_decode_rc dec_udp(struct dctx *d, const uint8_t *p, size_t cap, size_t wire)
+{
+    struct ar_cur c;
+
+    if (wire < 8)
+        return bad(d, WHY_MALFORMED);
+    ar_cur_init(&c, p, cap);
+    uint16_t sport = ar_cur_be16(&c);
+    uint16_t dport = ar_cur_be16(&c);
+    size_t ulen = ar_cur_be16(&c);
+    ar_cur_skip(&c, 2);                 /* checksum */
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if ((sport != VXLAN_PORT && dport != VXLAN_PORT) || ulen < 16 || ulen > wire)
+        return skip(d, WHY_NONTCP);
+    /* The datagram ends at the UDP length, even if the IP packet goes on. */
+    if (cap > ulen)
+        cap = ulen;
+    ar_cur_init(&c, p, cap);
+    ar_cur_skip(&c, 8);
+    uint8_t flags = ar_cur_u8(&c);
+    ar_cur_skip(&c, 7);                 /* reserved, VNI, reserved */
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if (!(flags & 0x08)) /* I flag: a valid VNI. Anything else is not VXLAN as we know it. */
+        return skip(d, WHY_NONTCP);
+    if (!enter_tunnel(d))
+        return skip(d, WHY_UNSUPPORTED);
+    return dec_eth(d, p + 16, cap - 16);
+}
+
+/* GRE version 0 (RFC 2784 + RFC 2890 key and sequence). */
+static enum ar_decode_rc dec_gre(struct dctx *d, const uint8_t *p, size_t cap)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, cap);
+    uint16_t fv = ar_cur_be16(&c);
+    uint16_t proto = ar_cur_be16(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if ((fv & 0x0007) != 0 || (fv & 0x4000)) /* version 1 (PPTP) or source routing */
+        return skip(d, WHY_UNSUPPORTED);
+    if (fv & 0x8000) ar_cur_skip(&c, 4);    /* checksum + reserved1 */
+    if (fv & 0x2000) ar_cur_skip(&c, 4);    /* key */
+    if (fv & 0x1000) ar_cur_skip(&c, 4);    /* sequence number */
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if (!enter_tunnel(d))
+        return skip(d, WHY_UNSUPPORTED);
+    const uint8_t *q = p + c.off;
+    size_t n = ar_cur_left(&c);
+    if (proto == ET_TEB)
+        return dec_eth(d, q, n);
+    return dec_ethertype(d, proto, q, n);
+}
+
+/* The transport layer of an IP packet (v4 or v6 after extension headers). */
+static enum ar_decode_rc dec_l4(struct dctx *d, uint8_t proto, const uint8_t *p, size_t cap,
+                                size_t wire)
+{
+    switch (proto) {
+    case IPPROTO_V_TCP:
+        return dec_tcp(d, p, cap, wire);
+    case IPPROTO_V_UDP:
+        return dec_udp(d, p, cap, wire);
+    case IPPROTO_V_GRE:
+        return dec_gre(d, p, cap);
+    case IPPROTO_V_IPIP:
+        if (!enter_tunnel(d))
+            return skip(d, WHY_UNSUPPORTED);
+        return dec_ipv4(d, p, cap);
+    case IPPROTO_V_IPV6:
+        if (!enter_tunnel(d))
+            return skip(d, WHY_UNSUPPORTED);
+        return dec_ipv6(d, p, cap);
+    default:
+        return skip(d, WHY_NONTCP);
+    }
+}
+
+static void set_l3(struct dctx *d, const uint8_t *p, size_t len)
+{
+    d->out->l3 = p;
+    d->out->l3_len = (uint32_t)(len > 65535 ? 65535 : len);
+}
+
+static enum ar_decode_rc dec_ipv4(struct dctx *d, const uint8_t *p, size_t len)
+{
+    struct ar_cur c;
+    struct ar_pkt *o = d->out;
+
+    ar_cur_init(&c, p, len);
+    uint8_t vihl = ar_cur_u8(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if ((vihl >> 4) != 4 || (vihl & 0x0f) < 5)
+        return bad(d, WHY_MALFORMED);
+    size_t hl = (size_t)(vihl & 0x0f) * 4;
+    ar_cur_skip(&c, 1);                 /* DSCP/ECN */
+    size_t tot = ar_cur_be16(&c);
+    ar_cur_skip(&c, 2);                 /* identification */
+    uint16_t frag = ar_cur_be16(&c);
+    ar_cur_skip(&c, 1);                 /* TTL */
+    uint8_t proto = ar_cur_u8(&c);
+    ar_cur_skip(&c, 2);                 /* checksum */
+    memset(o->src, 0, sizeof(o->src));
+    memset(o->dst, 0, sizeof(o->dst));
+    cur_copy(&c, o->src, 4);
+    cur_copy(&c, o->dst, 4);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if (tot < hl)
+        return bad(d, WHY_MALFORMED);
+    if (!ar_cur_skip(&c, hl - 20))      /* options */
+        return bad(d, WHY_TRUNC);
+    o->family = 4;
+
+    /* Trim to the total length: Ethernet pads short frames and the padding
+     * must never become payload. */
+    size_t cap = len;
+    if (cap > tot)
+        cap = tot;
+    else if (cap < tot)
+        d->truncated = 1;
+    set_l3(d, p, cap);
+    if (frag & 0x3fff) /* MF or a fragment offset */
+        return skip(d, WHY_FRAGMENT);
+    return dec_l4(d, proto, p + hl, cap - hl, tot - hl);
+}
+
+static enum ar_decode_rc dec_ipv6(struct dctx *d, const uint8_t *p, size_t len)
+{
+    struct ar_cur c;
+    struct ar_pkt *o = d->out;
+
+    ar_cur_init(&c, p, len);
+    uint8_t v = ar_cur_u8(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if ((v >> 4) != 6)
+        return bad(d, WHY_MALFORMED);
+    ar_cur_skip(&c, 3);                 /* traffic class, flow label */
+    size_t plen = ar_cur_be16(&c);
+    uint8_t nh = ar_cur_u8(&c);
+    ar_cur_skip(&c, 1);                 /* hop limit */
+    cur_copy(&c, o->src, 16);
+    cur_copy(&c, o->dst, 16);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    o->family = 6;
+
+    size_t cap = len - 40;
+    if (cap > plen)
+        cap = plen;
+    else if (cap < plen)
+        d->truncated = 1;
+    set_l3(d, p, 40 + cap);
+
+    /* Extension headers, inside the payload: captured cap of wire plen. */
+    size_t off = 0;
+    for (int i = 0;; i++) {
+        size_t hlen;
+        struct ar_cur e;
+        switch (nh) {
+        case 0: case 43: case 60: case 135: case 139: case 140: case 51: case 44:
+            break;
+        default:
+            return dec_l4(d, nh, p + 40 + off, cap - off, plen - off);
+        }
+        if (i >= MAX_IPV6_EXT)
+            return skip(d, WHY_UNSUPPORTED);
+        if (nh == 44)
+            return skip(d, WHY_FRAGMENT); /* not reassembled, whatever the offset */
+        if (plen - off < 2)
+            return bad(d, WHY_MALFORMED);
+        ar_cur_init(&e, p + 40 + off, cap - off);
+        uint8_t next = ar_cur_u8(&e);
+        uint8_t hx = ar_cur_u8(&e);
+        if (e.bad)
+            return bad(d, WHY_TRUNC);
+        hlen = nh == 51 ? ((size_t)hx + 2) * 4 : ((size_t)hx + 1) * 8;
+        if (hlen > plen - off)
+            return bad(d, WHY_MALFORMED);
+        if (!ar_cur_skip(&e, hlen - 2))
+            return bad(d, WHY_TRUNC);
+        off += hlen;
+        nh = next;
+    }
+}
+
+/* Raw IP: the version nibble decides. */
+static enum ar_decode_rc dec_ip(struct dctx *d, const uint8_t *p, size_t len)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, len);
+    uint8_t v = ar_cur_u8(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    switch (v >> 4) {
+    case 4: return dec_ipv4(d, p, len);
+    case 6: return dec_ipv6(d, p, len);
+    default: return bad(d, WHY_MALFORMED);
+    }
+}
+
+/* Everything that an EtherType may announce (Ethernet, SLL, SLL2, GRE). */
+static enum ar_decode_rc dec_ethertype(struct dctx *d, uint16_t et, const uint8_t *p, size_t len)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, len);
+    /* VLAN tags, any depth: each costs 4 bytes, so the frame bounds the loop. */
+    while (et == ET_VLAN || et == ET_QINQ || et == ET_QINQ_OLD) {
+        ar_cur_skip(&c, 2);             /* TCI */
+        et = ar_cur_be16(&c);
+        if (c.bad)
+            return bad(d, WHY_TRUNC);
+    }
+    const uint8_t *q = p + c.off;
+    size_t n = ar_cur_left(&c);
+
+    switch (et) {
+    case ET_IPV4:
+        return dec_ipv4(d, q, n);
+    case ET_IPV6:
+        return dec_ipv6(d, q, n);
+    case ET_MPLS_UC:
+    case ET_MPLS_MC: {
+        uint32_t lse;
+        do {
+            lse = ar_cur_be32(&c);
+            if (c.bad)
+                return bad(d, WHY_TRUNC);
+        } while (!(lse & 0x100));       /* bottom of stack */
+        q = p + c.off;
+        n = ar_cur_left(&c);
+        uint8_t v = ar_cur_u8(&c);
+        if (c.bad)
+            return bad(d, WHY_TRUNC);
+        if ((v >> 4) == 4)
+            return dec_ipv4(d, q, n);
+        if ((v >> 4) == 6)
+            return dec_ipv6(d, q, n);
+        return skip(d, WHY_UNSUPPORTED); /* pseudowire, control word, ... */
+    }
+    case ET_PPPOE_S: {
+        uint8_t vt = ar_cur_u8(&c);
+        uint8_t code = ar_cur_u8(&c);
+        ar_cur_skip(&c, 4);             /* session id, length */
+        uint16_t pp = ar_cur_be16(&c);
+        if (c.bad)
+            return bad(d, WHY_TRUNC);
+        if (vt != 0x11 || code != 0)
+            return skip(d, WHY_UNSUPPORTED);
+        q = p + c.off;
+        n = ar_cur_left(&c);
+        if (pp == PPP_IPV4)
+            return dec_ipv4(d, q, n);
+        if (pp == PPP_IPV6)
+            return dec_ipv6(d, q, n);
+        return skip(d, WHY_UNSUPPORTED); /* LCP, IPCP, ... */
+    }
+    default:
+        return skip(d, WHY_UNSUPPORTED); /* ARP, LLDP, 802.3 length, ... */
+    }
+}
+
+static enum ar_decode_rc dec_eth(struct dctx *d, const uint8_t *p, size_t len)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, len);
+    ar_cur_skip(&c, 12);                /* destination, source */
+    uint16_t et = ar_cur_be16(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    return dec_ethertype(d, et, p + 14, len - 14);
+}
+
+/* BSD loopback: the address family, 4 bytes. */
+static int af_is_ipv6(uint32_t af) { return af == 10 || af == 24 || af == 28 || af == 30; }
+
+static enum ar_decode_rc dec_null(struct dctx *d, const uint8_t *p, size_t len, int net_order)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, len);
+    uint32_t be = ar_cur_be32(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    uint32_t le = ((be & 0xff) << 24) | ((be & 0xff00) << 8) | ((be >> 8) & 0xff00) | (be >> 24);
+    /* DLT_NULL is in the writer's byte order, which we do not know: a
+     * family is a small number, so whichever reading is small wins. */
+    uint32_t af = net_order ? be : (be <= 0xffff ? be : le);
+    if (af == 2)
+        return dec_ipv4(d, p + 4, len - 4);
+    if (af_is_ipv6(af))
+        return dec_ipv6(d, p + 4, len - 4);
+    return skip(d, WHY_UNSUPPORTED);
+}
+
+enum ar_decode_rc ar_decode(int dlt, const uint8_t *data, uint32_t caplen,
+                            struct ar_pkt *out, struct ar_counters *ctr)
+{
+    struct dctx d;
+    enum ar_decode_rc rc;
+    struct ar_cur c;
+    size_t len = data ? caplen : 0;
+
+    memset(out, 0, sizeof(*out));
+    memset(&d, 0, sizeof(d));
+    d.out = out;
+
+    switch (dlt) {
+    case LT_ETHERNET:
+        rc = dec_eth(&d, data, len);
+        break;
+    case LT_NULL:
+        rc = dec_null(&d, data, len, 0);
+        break;
+    case LT_LOOP:
+        rc = dec_null(&d, data, len, 1);
+        break;
+    case LT_RAW_12:
+    case LT_RAW_14:
+    case LT_RAW:
+        rc = dec_ip(&d, data, len);
+        break;
+    case LT_IPV4:
+        rc = dec_ipv4(&d, data, len);
+        break;
+    case LT_IPV6:
+        rc = dec_ipv6(&d, data, len);
+        break;
+    case LT_LINUX_SLL: {
+        ar_cur_init(&c, data, len);
+        ar_cur_skip(&c, 14);            /* packet type, ARPHRD, address length, address */
+        uint16_t et = ar_cur_be16(&c);
+        rc = c.bad ? bad(&d, WHY_TRUNC) : dec_ethertype(&d, et, data + 16, len - 16);
+        break;
+    }
+    case LT_LINUX_SLL2: {
+        ar_cur_init(&c, data, len);
+        uint16_t et = ar_cur_be16(&c);
+        ar_cur_skip(&c, 18);            /* reserved, ifindex, ARPHRD, type, address */
+        rc = c.bad ? bad(&d, WHY_TRUNC) : dec_ethertype(&d, et, data + 20, len - 20);
+        break;
+    }
+    default:
+        rc = skip(&d, WHY_UNSUPPORTED);
+        break;
+    }
+
+    if (d.tunneled)
+        AR_INC(ctr, pkt_tunnel);
+    if (rc == AR_DEC_TCP) {
+        if (d.truncated)
+            AR_INC(ctr, pkt_truncated);
+        return rc;
+    }
+    switch (d.why) {
+    case WHY_TRUNC:       AR_INC(ctr, pkt_truncated); break;
+    case WHY_MALFORMED:   AR_INC(ctr, pkt_malformed); break;
+    case WHY_UNSUPPORTED: AR_INC(ctr, pkt_unsupported); break;
+    case WHY_NONTCP:      AR_INC(ctr, pkt_nontcp); break;
+    case WHY_FRAGMENT:    AR_INC(ctr, pkt_fragments); break;
+    case WHY_NONE:        break;
+    }
+    /* A BAD/SKIP verdict leaves no half-filled segment behind. */
+    memset(out, 0, sizeof(*out));
+    return rc;
+}

@@ -1,1 +1,234 @@
-/* flow.c - placeholder while the module is written */
+/* flow.c - the flow table.
+ *
+ * A chained hash table keyed on the normalized 5-tuple, hashed with a per-table
+ * random SipHash key so that nobody who chooses addresses and ports can aim at
+ * one bucket. Time is packet time only.
+ *
+ * Flows live on one of two LRU lists ordered by last activity: open flows and
+ * closed flows (FIN or RST seen). Each list is expired from its head and the
+ * walk stops at the first flow that is not old enough for that list's timeout,
+ * so expiry costs O(flows expired), however many flows are merely idle. */
+#include <stdlib.h>
+#include <string.h>
+#include "flow.h"
+
+#define FLOW_MIN_BUCKETS 64u
+#define FLOW_MAX_BUCKETS (1u << 20)     /* 8 MiB of bucket heads at most */
+
+struct lru {
+    struct ar_flow *head, *tail;
+};
+
+struct ar_flow_table {
+    const struct ar_limits *lim;
+    struct ar_counters *ctr;
+    ar_flow_free_fn on_free;
+    void *ud;
+    struct ar_hash_key key;
+    struct ar_flow **buckets;
+    uint64_t mask;
+    uint64_t count;
+    struct lru open, closed;
+};
+
+/* ---- LRU lists */
+
+static void lru_unlink(struct lru *l, struct ar_flow *f)
+{
+    if (f->lprev) f->lprev->lnext = f->lnext; else l->head = f->lnext;
+    if (f->lnext) f->lnext->lprev = f->lprev; else l->tail = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void lru_append(struct lru *l, struct ar_flow *f)
+{
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail) l->tail->lnext = f; else l->head = f;
+    l->tail = f;
+}
+
+static struct lru *lru_of(struct ar_flow_table *t, const struct ar_flow *f)
+{
+    return f->lru_closed ? &t->closed : &t->open;
+}
+
+/* ---- keys */
+
+/* Both directions produce the same key: the (addr, port) endpoints in a fixed
+ * order. Packed by hand so no padding reaches the hash. */
+#define KEY_LEN (1 + 2 * (16 + 2))
+
+static uint64_t flow_hash(const struct ar_flow_table *t, const struct ar_pkt *p)
+{
+    uint8_t k[KEY_LEN];
+    const uint8_t *a = p->src, *b = p->dst;
+    uint16_t pa = p->sport, pb = p->dport;
+    int c = memcmp(a, b, 16);
+
+    if (c > 0 || (c == 0 && pa > pb)) {
+        const uint8_t *x = a; a = b; b = x;
+        uint16_t y = pa; pa = pb; pb = y;
+    }
+    k[0] = (uint8_t)p->family;
+    memcpy(k + 1, a, 16);
+    k[17] = (uint8_t)(pa >> 8); k[18] = (uint8_t)pa;
+    memcpy(k + 19, b, 16);
+    k[35] = (uint8_t)(pb >> 8); k[36] = (uint8_t)pb;
+    return ar_hash(&t->key, k, sizeof(k));
+}
+
+/* 0 or 1: the side of f that sent p; -1 when p is not of f. */
+static int flow_match(const struct ar_flow *f, const struct ar_pkt *p)
+{
+    if (f->family != p->family)
+        return -1;
+    if (f->port[0] == p->sport && f->port[1] == p->dport &&
+        memcmp(f->addr[0], p->src, 16) == 0 && memcmp(f->addr[1], p->dst, 16) == 0)
+        return 0;
+    if (f->port[1] == p->sport && f->port[0] == p->dport &&
+        memcmp(f->addr[1], p->src, 16) == 0 && memcmp(f->addr[0], p->dst, 16) == 0)
+        return 1;
+    return -1;
+}
+
+/* ---- table */
+
+struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_counters *ctr,
+                                        ar_flow_free_fn on_free, void *ud)
+{
+    struct ar_flow_table *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    uint64_t n = FLOW_MIN_BUCKETS;
+    while (n < lim->max_flows && n < FLOW_MAX_BUCKETS)
+        n <<= 1;
+    t->buckets = calloc((size_t)n, sizeof(*t->buckets));
+    if (!t->buckets) {
+        free(t);
+        return NULL;
+    }
+    t->mask = n - 1;
+    t->lim = lim;
+    t->ctr = ctr;
+    t->on_free = on_free;
+    t->ud = ud;
+    ar_hash_key_random(&t->key);
+    return t;
+}
+
+/* Take f out of the table, hand it to on_free, free it. */
+static void flow_remove(struct ar_flow_table *t, struct ar_flow *f)
+{
+    struct ar_flow **pp = &t->buckets[f->hash & t->mask];
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = f->hnext;
+    lru_unlink(lru_of(t, f), f);
+    t->count--;
+    if (t->on_free)
+        t->on_free(f, t->ud);
+    free(f);
+}
+
+static void flow_touch(struct ar_flow_table *t, struct ar_flow *f, const struct ar_pkt *p, double ts)
+{
+    if (ts > f->last_ts)
+        f->last_ts = ts; /* packet time never runs backwards for a flow */
+    if (p->flags & AR_TCP_SYN)
+        f->syn_seen = 1;
+    lru_unlink(lru_of(t, f), f);
+    if (p->flags & (AR_TCP_FIN | AR_TCP_RST)) {
+        f->closed = 1;
+        f->lru_closed = 1;
+    }
+    lru_append(lru_of(t, f), f);
+}
+
+struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, double ts, int *dir)
+{
+    uint64_t h = flow_hash(t, pkt);
+    struct ar_flow *f;
+
+    for (f = t->buckets[h & t->mask]; f; f = f->hnext) {
+        int d;
+        if (f->hash == h && (d = flow_match(f, pkt)) >= 0) {
+            flow_touch(t, f, pkt, ts);
+            *dir = d;
+            return f;
+        }
+    }
+
+    if (t->count >= t->lim->max_flows) {
+        ar_flow_expire(t, ts);
+        if (t->count >= t->lim->max_flows) {
+            AR_INC(t->ctr, limit_max_flows);
+            return NULL;
+        }
+    }
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    /* Side 0 is the client: the sender of the first packet, unless that
+     * packet is a SYN-ACK, whose receiver is the client. */
+    int swap = (pkt->flags & (AR_TCP_SYN | AR_TCP_ACK)) == (AR_TCP_SYN | AR_TCP_ACK);
+    f->family = pkt->family;
+    memcpy(f->addr[swap], pkt->src, 16);
+    memcpy(f->addr[!swap], pkt->dst, 16);
+    f->port[swap] = pkt->sport;
+    f->port[!swap] = pkt->dport;
+    f->first_ts = f->last_ts = ts;
+    ar_stream_init(&f->st[0]);
+    ar_stream_init(&f->st[1]);
+    f->hash = h;
+    f->hnext = t->buckets[h & t->mask];
+    t->buckets[h & t->mask] = f;
+    lru_append(&t->open, f);
+    t->count++;
+    AR_INC(t->ctr, flows);
+    flow_touch(t, f, pkt, ts);
+    *dir = swap;
+    return f;
+}
+
+static void expire_list(struct ar_flow_table *t, struct lru *l, double now, double timeout, int closed)
+{
+    struct ar_flow *f;
+    while ((f = l->head) != NULL && now - f->last_ts > timeout) {
+        AR_INC(t->ctr, flows_timed_out);
+        if (closed)
+            AR_INC(t->ctr, limit_flow_timeout_closed);
+        else
+            AR_INC(t->ctr, limit_flow_timeout);
+        flow_remove(t, f);
+    }
+}
+
+void ar_flow_expire(struct ar_flow_table *t, double now)
+{
+    expire_list(t, &t->closed, now, (double)t->lim->flow_timeout_closed, 1);
+    expire_list(t, &t->open, now, (double)t->lim->flow_timeout, 0);
+}
+
+void ar_flow_table_clear(struct ar_flow_table *t)
+{
+    while (t->open.head)
+        flow_remove(t, t->open.head);
+    while (t->closed.head)
+        flow_remove(t, t->closed.head);
+}
+
+void ar_flow_table_free(struct ar_flow_table *t)
+{
+    if (!t)
+        return;
+    ar_flow_table_clear(t);
+    free(t->buckets);
+    free(t);
+}
+
+uint64_t ar_flow_table_count(const struct ar_flow_table *t)
+{
+    return t->count;
+}

@@ -24,6 +24,7 @@ struct ar_flow {
     struct ar_flow *hnext;
     struct ar_flow *lprev, *lnext;
     uint64_t hash;
+    int lru_closed;             /* on the closed-flows LRU list */
 };
 
 struct ar_flow_table;

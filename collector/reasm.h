@@ -23,6 +23,10 @@ struct ar_stream {
     struct ar_seg *ooo;     /* sorted by seq */
     uint32_t ooo_bytes;
     uint32_t ooo_count;
+    /* private */
+    int fin_done;           /* on_fin was called */
+    int tail;               /* bytes up to tail_end were sent but not captured */
+    uint32_t tail_end;
 };
 
 struct ar_reasm_ctx {

@@ -64,4 +64,31 @@ uint64_t ar_hll_estimate(const uint8_t hll[AR_HLL_REGS]);
 /* An endpoint that only ever answered 404 or 405: scanner noise, not API. */
 int ar_endpoint_is_noise(const struct ar_endpoint *e);
 
+/* Helpers shared with the store (added; the catalog uses them itself). */
+/* A new empty endpoint owning copies of host, method, tmpl. */
+struct ar_endpoint *ar_endpoint_new(const char *host, const char *method, const char *tmpl,
+                                    const char *rule);
+/* Free an endpoint made by ar_endpoint_new (or one whose fields were all
+ * allocated with ar_x* functions). NULL is fine. */
+void ar_endpoint_free(struct ar_endpoint *e);
+/* Add v to a set bounded by max: 1 added, 0 already there, -1 full (dropped). */
+int ar_valset_add(struct ar_valset *s, const char *v, uint64_t max);
+int ar_valset_has(const struct ar_valset *s, const char *v);
+/* Add count to the status code (bounded by max distinct codes): 1 new code,
+ * 0 existing code, -1 full (dropped). */
+int ar_endpoint_add_status(struct ar_endpoint *e, int code, uint64_t count, uint64_t max);
+/* Count one client ("ip:port" or any string) in a HyperLogLog. The hash key is
+ * fixed so that registers from different runs can be merged. */
+void ar_hll_add(uint8_t hll[AR_HLL_REGS], const char *client);
+void ar_hll_merge(uint8_t dst[AR_HLL_REGS], const uint8_t src[AR_HLL_REGS]);
+/* Template an already templated path again after a parent collapsed. Returns
+ * 1 when the template changes (out and *rule set), 0 when it stays, also when
+ * the templater would turn one of its {parameters} into a literal ("%7B...").
+ * *collapsed is set when this call made another parent collapse. */
+int ar_endpoint_retemplate(struct ar_templater *tp, const char *host, const char *tmpl,
+                           char *out, size_t outsz, const char **rule, int *collapsed);
+/* The limits and counters the catalog was made with. */
+const struct ar_limits *ar_catalog_limits(const struct ar_catalog *c);
+struct ar_counters *ar_catalog_counters(struct ar_catalog *c);
+
 #endif

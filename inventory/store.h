@@ -23,17 +23,24 @@ int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **o
                   char *err, size_t errsz);
 void ar_store_close(struct ar_store *s);
 
+/* PRAGMA user_version of the open database (-1 on error), and the newest
+ * version this build knows (a newer database is refused by ar_store_open). */
+int ar_store_schema_version(struct ar_store *s);
+int ar_store_schema_version_supported(void);
+
 /* Seed the templater with the collapses the database already knows. */
 int ar_store_load_collapses(struct ar_store *s, struct ar_templater *tp, char *err, size_t errsz);
 
 /* One transaction: merge every catalog endpoint into the roster (hits add up),
  * persist the templater's collapses (merging older rows they now cover), add
  * the counters delta and TLS hosts of this period. Returns 0 or -1 (nothing
- * written). */
+ * written). The caller clears the catalog after success; cat, tp and delta
+ * may be NULL. The counters of one store handle form one run. */
 int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templater *tp,
                    const struct ar_counters *delta, char *err, size_t errsz);
 
-/* TLS connection seen (SNI + ALPN), kept until the next flush. */
+/* TLS connection seen (SNI + ALPN), kept until the next successful flush
+ * (lower-cased; empty SNI ignored; at most 65536 distinct names pending). */
 void ar_store_note_tls(struct ar_store *s, const char *server_name, const char *alpn, double ts);
 
 struct ar_endpoint_filter {
@@ -42,7 +49,9 @@ struct ar_endpoint_filter {
 };
 
 /* Calls fn for every endpoint matching f, ordered by host, template, method.
- * The endpoint is valid during the call only. Returns 0 or -1. */
+ * The endpoint is valid during the call only. Returns 0 or -1. fn returns 0 to
+ * go on; a non-zero return stops the iteration and is returned as is. The
+ * host filter is exact but case-insensitive (ports are part of the host). */
 int ar_store_each_endpoint(struct ar_store *s, const struct ar_endpoint_filter *f,
                            int (*fn)(const struct ar_endpoint *e, void *ud), void *ud,
                            char *err, size_t errsz);

@@ -12,7 +12,15 @@
  *   "literal"   nothing to template: the path as seen.
  * Real words (from a Debian word list, e.g. /usr/share/dict/words) stay literal.
  * Parameter names come from the parent segment: singular + "Id" ({orderId}),
- * or the type ({email}, {date}, {uuid} when there is no usable parent). */
+ * or the type ({email}, {date}, {uuid} when there is no usable parent).
+ *
+ * When a path has both typed and collapsed segments, the rule is "collapse"
+ * (the less obvious decision is the one reported). The exact thresholds and
+ * naming rules are in docs/templating.md.
+ *
+ * A templater is not thread-safe: use one per thread (it keeps scratch buffers
+ * so that ar_template() does not allocate, except to grow them for very long
+ * paths and to remember a first-seen child for the cardinality collapse). */
 #ifndef AR_TEMPLATE_H
 #define AR_TEMPLATE_H
 
@@ -22,17 +30,23 @@
 
 struct ar_templater;
 
+/* lim may be NULL (defaults), ctr may be NULL (nothing counted). lim is copied. */
 struct ar_templater *ar_templater_new(const struct ar_limits *lim, struct ar_counters *ctr);
 void ar_templater_free(struct ar_templater *t);
 
 /* Load a word list (one word per line). Returns 0, or -1 if unreadable. Without
  * one, only the built-in API vocabulary (v1, api, me, ...) counts as words. */
 int ar_templater_load_words(struct ar_templater *t, const char *path);
+/* Number of distinct words known (word lists plus the built-in vocabulary). */
+size_t ar_templater_word_count(const struct ar_templater *t);
 
 /* Operator pins. A pattern with {name} segments is a template that matching
  * paths always use; a pattern without braces is a literal path never merged.
- * host may be NULL or "*" for any host. Returns 0, or -1 if the pattern is not
- * an absolute path. */
+ * host may be NULL or "*" for any host (a host without a port also matches
+ * that host on any port). A {name} matches one whole segment or part of one
+ * ("{sku}.json"), at least one character, never a '/'. Returns 0, or -1 if the
+ * pattern is not an absolute path (or has unbalanced braces, an empty name,
+ * more than 3 parameters in one segment or more than 128 segments). */
 int ar_templater_pin(struct ar_templater *t, const char *host, const char *pattern);
 /* A template from a published spec (rule "spec"); same matching as pins, lower
  * precedence. */
