@@ -106,7 +106,9 @@ static void on_exchange(const struct ar_exchange *x, void *ud)
 static void on_tls(const struct ar_tls *t, void *ud)
 {
     struct run *r = ud;
-    if (r->tfp) {
+    /* --tls lists the connections whose ClientHello named a server (SNI);
+     * the summary counts all of them */
+    if (r->tfp && t->server_name[0]) {
         struct ar_json *j = &r->j;
         ar_json_obj_open(j);
         ar_json_key(j, "ts");
@@ -116,10 +118,7 @@ static void on_tls(const struct ar_tls *t, void *ud)
         ar_json_key(j, "server");
         ar_json_str(j, t->server);
         ar_json_key(j, "server_name");
-        if (t->server_name[0])
-            ar_json_str(j, t->server_name);
-        else
-            ar_json_null(j);
+        ar_json_str(j, t->server_name);
         ar_json_key(j, "alpn");
         ar_json_str(j, t->alpn);
         ar_json_obj_close(j);

@@ -22,11 +22,14 @@
 #define LT_ETHERNET    1
 #define LT_RAW_12      12   /* DLT_RAW on most BSDs */
 #define LT_RAW_14      14   /* DLT_RAW on OpenBSD */
+#define LT_ARCNET_BSD  7
+#define LT_ARCNET_LINUX 129
 #define LT_RAW         101
 #define LT_LOOP        108
 #define LT_LINUX_SLL   113
 #define LT_IPV4        228
 #define LT_IPV6        229
+#define LT_NFLOG       239
 #define LT_LINUX_SLL2  276
 
 #define ET_IPV4    0x0800
@@ -49,6 +52,7 @@
 #define IPPROTO_V_GRE   47
 
 #define VXLAN_PORT 4789
+#define TEREDO_PORT 3544
 
 #define MAX_TUNNEL_DEPTH 4   /* nested decapsulations */
 #define MAX_IPV6_EXT     8   /* extension headers walked before giving up */
@@ -67,6 +71,7 @@ static enum ar_decode_rc skip(struct dctx *d, enum why w) { d->why = w; return A
 static enum ar_decode_rc bad(struct dctx *d, enum why w) { d->why = w; return AR_DEC_BAD; }
 
 static enum ar_decode_rc dec_eth(struct dctx *d, const uint8_t *p, size_t len);
+static enum ar_decode_rc dec_llc(struct dctx *d, const uint8_t *p, size_t cap, size_t len);
 static enum ar_decode_rc dec_ethertype(struct dctx *d, uint16_t et, const uint8_t *p, size_t len);
 static enum ar_decode_rc dec_ip(struct dctx *d, const uint8_t *p, size_t len);
 static enum ar_decode_rc dec_ipv4(struct dctx *d, const uint8_t *p, size_t len);
@@ -122,8 +127,79 @@ static enum ar_decode_rc dec_tcp(struct dctx *d, const uint8_t *p, size_t cap, s
     return AR_DEC_TCP;
 }
 
-/* UDP: only VXLAN interests us. A port of 4789 may also be some client's
- * ephemeral port, so anything that does not look like VXLAN is plain UDP. */
+/* Teredo (RFC 4380): an IPv6 packet in UDP, optionally preceded by an
+ * authentication indicator (type 1) and/or an origin indication (type 0).
+ * Relays talk to clients on any port, so besides port 3544 a datagram is
+ * Teredo when it is exactly one IPv6 packet (payload length + 40 == UDP
+ * payload) with a Teredo (2001:0::/32) source or destination, as Zeek's
+ * detection does. p/cap/wire: the UDP payload. Anything that does not parse
+ * as Teredo is plain UDP (SKIP, nontcp). */
+static enum ar_decode_rc dec_teredo(struct dctx *d, const uint8_t *p, size_t cap, size_t wire,
+                                    int on_port)
+{
+    struct ar_cur c;
+    size_t off = 0;
+    int auth = 0, origin = 0;
+    /* Cut before we can tell: on port 3544 that is truncation, elsewhere just UDP. */
+    enum ar_decode_rc (*no)(struct dctx *, enum why) = on_port ? bad : skip;
+    enum why cut = on_port ? WHY_TRUNC : WHY_NONTCP;
+
+    for (;;) {                          /* auth, then origin, then IPv6: 3 rounds at most */
+        ar_cur_init(&c, p, cap);
+        ar_cur_skip(&c, off);
+        uint8_t b0 = ar_cur_u8(&c);
+        uint8_t b1 = ar_cur_u8(&c);
+        if (wire - off < 2)
+            return skip(d, WHY_NONTCP);
+        if (c.bad)
+            return no(d, cut);
+        size_t hl;
+        if (b0 == 0 && b1 == 1 && !auth && !origin) {
+            /* type, id-len, au-len, client id, auth value, nonce(8), confirmation(1) */
+            if (wire - off < 4)
+                return skip(d, WHY_NONTCP);
+            uint8_t idl = ar_cur_u8(&c);
+            uint8_t aul = ar_cur_u8(&c);
+            if (c.bad)
+                return no(d, cut);
+            hl = 4 + (size_t)idl + aul + 8 + 1;
+            auth = 1;
+        } else if (b0 == 0 && b1 == 0 && !origin) {
+            hl = 8;                     /* type, obfuscated port and address */
+            origin = 1;
+        } else {
+            break;                      /* the IPv6 packet */
+        }
+        if (wire - off < hl)
+            return skip(d, WHY_NONTCP);
+        off += hl;
+    }
+    if (wire - off < 40)
+        return skip(d, WHY_NONTCP);
+    ar_cur_init(&c, p, cap);
+    ar_cur_skip(&c, off);
+    uint8_t v = ar_cur_u8(&c);
+    ar_cur_skip(&c, 3);
+    size_t plen = ar_cur_be16(&c);
+    ar_cur_skip(&c, 2);
+    uint8_t a[16], b[16];
+    cur_copy(&c, a, 16);
+    cur_copy(&c, b, 16);
+    if (c.bad)
+        return no(d, cut);
+    if ((v >> 4) != 6 || plen + 40 != wire - off)
+        return skip(d, WHY_NONTCP);
+    static const uint8_t pfx[4] = {0x20, 0x01, 0x00, 0x00};
+    if (!on_port && memcmp(a, pfx, 4) != 0 && memcmp(b, pfx, 4) != 0)
+        return skip(d, WHY_NONTCP);
+    if (!enter_tunnel(d))
+        return skip(d, WHY_UNSUPPORTED);
+    return dec_ipv6(d, p + off, cap - off);
+}
+
+/* UDP: VXLAN and Teredo interest us. A port of 4789 may also be some
+ * client's ephemeral port, so anything that does not look like VXLAN is
+ * plain UDP. */
 static enum ar_decode_rc dec_udp(struct dctx *d, const uint8_t *p, size_t cap, size_t wire)
 {
     struct ar_cur c;
@@ -137,11 +213,16 @@ static enum ar_decode_rc dec_udp(struct dctx *d, const uint8_t *p, size_t cap, s
     ar_cur_skip(&c, 2);                 /* checksum */
     if (c.bad)
         return bad(d, WHY_TRUNC);
-    if ((sport != VXLAN_PORT && dport != VXLAN_PORT) || ulen < 16 || ulen > wire)
+    if (ulen < 8 || ulen > wire)
         return skip(d, WHY_NONTCP);
     /* The datagram ends at the UDP length, even if the IP packet goes on. */
     if (cap > ulen)
         cap = ulen;
+    if (sport != VXLAN_PORT && dport != VXLAN_PORT)
+        return dec_teredo(d, p + 8, cap - 8, ulen - 8,
+                          sport == TEREDO_PORT || dport == TEREDO_PORT);
+    if (ulen < 16)
+        return skip(d, WHY_NONTCP);
     ar_cur_init(&c, p, cap);
     ar_cur_skip(&c, 8);
     uint8_t flags = ar_cur_u8(&c);
@@ -236,6 +317,8 @@ static enum ar_decode_rc dec_ipv4(struct dctx *d, const uint8_t *p, size_t len)
     cur_copy(&c, o->dst, 4);
     if (c.bad)
         return bad(d, WHY_TRUNC);
+    if (tot == 0)
+        tot = len;  /* TSO/GSO: the stack had not filled it in yet; trust the capture */
     if (tot < hl)
         return bad(d, WHY_MALFORMED);
     if (!ar_cur_skip(&c, hl - 20))      /* options */
@@ -393,6 +476,34 @@ static enum ar_decode_rc dec_ethertype(struct dctx *d, uint16_t et, const uint8_
     }
 }
 
+/* IEEE 802.3 with an 802.2 LLC header: only SNAP (AA AA 03) with an
+ * encapsulated EtherType (OUI 00-00-00, or 00-00-F8 for Cisco's 802.1H)
+ * carries IP for us. len is the 802.3 length field (bytes after the MAC
+ * header); padding after it is not ours. */
+static enum ar_decode_rc dec_llc(struct dctx *d, const uint8_t *p, size_t cap, size_t len)
+{
+    struct ar_cur c;
+
+    if (cap > len)
+        cap = len;
+    ar_cur_init(&c, p, cap);
+    uint8_t dsap = ar_cur_u8(&c);
+    uint8_t ssap = ar_cur_u8(&c);
+    uint8_t ctl = ar_cur_u8(&c);
+    if (c.bad)
+        return len < 3 ? bad(d, WHY_MALFORMED) : bad(d, WHY_TRUNC);
+    if (dsap != 0xAA || ssap != 0xAA || ctl != 0x03)
+        return skip(d, WHY_UNSUPPORTED);   /* STP, NetBIOS, IPX, ... */
+    uint32_t oui = (uint32_t)ar_cur_u8(&c) << 16;
+    oui |= (uint32_t)ar_cur_be16(&c);
+    uint16_t et = ar_cur_be16(&c);
+    if (c.bad)
+        return len < 8 ? bad(d, WHY_MALFORMED) : bad(d, WHY_TRUNC);
+    if (oui != 0x000000 && oui != 0x0000F8)
+        return skip(d, WHY_UNSUPPORTED);   /* vendor protocols (CDP, ...) */
+    return dec_ethertype(d, et, p + 8, cap - 8);
+}
+
 static enum ar_decode_rc dec_eth(struct dctx *d, const uint8_t *p, size_t len)
 {
     struct ar_cur c;
@@ -402,7 +513,114 @@ static enum ar_decode_rc dec_eth(struct dctx *d, const uint8_t *p, size_t len)
     uint16_t et = ar_cur_be16(&c);
     if (c.bad)
         return bad(d, WHY_TRUNC);
+    if (et <= 1500)                     /* an 802.3 length, not an EtherType */
+        return dec_llc(d, p + 14, len - 14, et);
     return dec_ethertype(d, et, p + 14, len - 14);
+}
+
+/* ARCNET (LINKTYPE_ARCNET_BSD 7, LINKTYPE_ARCNET_LINUX 129), as tcpdump's
+ * print-arcnet.c reads it: source, destination, [Linux: 2-byte offset],
+ * protocol id; the RFC 1201 protocol ids then have a split flag and a
+ * sequence number (BSD: an exception packet, flag 0xff, repeats them after
+ * 4 bytes), the old RFC 1051 ones (IP 240, ARP 241) have nothing more. A
+ * packet that RFC 1201 split into fragments is not reassembled. */
+#define ARC_IP_OLD   240
+#define ARC_ARP_OLD  241
+#define ARC_DIAGNOSE 0x80
+#define ARC_IP       212
+#define ARC_INET6    0xC4
+
+static enum ar_decode_rc dec_arcnet(struct dctx *d, const uint8_t *p, size_t len, int linux_hdr)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, len);
+    ar_cur_skip(&c, linux_hdr ? 4 : 2); /* source, destination, [offset] */
+    uint8_t type = ar_cur_u8(&c);
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if (type != ARC_IP_OLD && type != ARC_ARP_OLD && type != ARC_DIAGNOSE) {
+        uint8_t flag = ar_cur_u8(&c);
+        ar_cur_skip(&c, 2);             /* sequence id */
+        if (!linux_hdr && flag == 0xff) {
+            ar_cur_skip(&c, 1);         /* exception packet: padding, then again */
+            flag = ar_cur_u8(&c);
+            ar_cur_skip(&c, 2);
+        }
+        if (c.bad)
+            return bad(d, WHY_TRUNC);
+        if (flag != 0)
+            return skip(d, WHY_FRAGMENT); /* split packet (RFC 1201) */
+    }
+    const uint8_t *q = p + c.off;
+    size_t n = ar_cur_left(&c);
+    switch (type) {
+    case ARC_IP_OLD:
+    case ARC_IP:
+        return dec_ipv4(d, q, n);
+    case ARC_INET6:
+        return dec_ipv6(d, q, n);
+    default:
+        return skip(d, WHY_UNSUPPORTED); /* ARP, IPX, AppleTalk, diagnostics */
+    }
+}
+
+/* Linux NFLOG (LINKTYPE_NFLOG 239): family, version, resource id (4 bytes),
+ * then TLVs: length (including the 4-byte TLV header) and type, both in the
+ * capturing host's byte order, which libpcap converts to ours when it reads
+ * a file from the other byte order; each TLV padded to 4. NFULA_PAYLOAD (9)
+ * is the IP packet. */
+#define NFULA_PAYLOAD 9
+
+static uint16_t cur_h16(struct ar_cur *c)
+{
+    uint16_t v = 0;
+    if (ar_cur_need(c, 2)) {
+        memcpy(&v, c->p + c->off, 2);
+        c->off += 2;
+    }
+    return v;
+}
+
+static enum ar_decode_rc dec_nflog(struct dctx *d, const uint8_t *p, size_t len)
+{
+    struct ar_cur c;
+
+    ar_cur_init(&c, p, len);
+    uint8_t family = ar_cur_u8(&c);
+    uint8_t version = ar_cur_u8(&c);
+    ar_cur_skip(&c, 2);                 /* resource id (group), big-endian */
+    if (c.bad)
+        return bad(d, WHY_TRUNC);
+    if (version != 0)
+        return skip(d, WHY_UNSUPPORTED);
+    /* Every TLV is at least 4 bytes, so the packet bounds the loop. */
+    while (ar_cur_left(&c) > 0) {
+        size_t at = c.off;
+        size_t tl = cur_h16(&c);
+        uint16_t type = cur_h16(&c) & 0x3fff; /* without NLA_F_NESTED / NET_BYTEORDER */
+        if (c.bad)
+            return bad(d, WHY_TRUNC);
+        if (tl < 4)
+            return bad(d, WHY_MALFORMED);
+        if (type == NFULA_PAYLOAD) {
+            const uint8_t *q = p + c.off;
+            size_t n = ar_cur_left(&c);
+            if (n > tl - 4)
+                n = tl - 4;
+            if (family == 2)
+                return dec_ipv4(d, q, n);
+            if (family == 10)
+                return dec_ipv6(d, q, n);
+            return dec_ip(d, q, n);     /* AF_UNSPEC: trust the version */
+        }
+        c.off = at;
+        if (!ar_cur_skip(&c, tl))
+            return bad(d, WHY_TRUNC);
+        size_t pad = ((tl + 3) & ~(size_t)3) - tl;
+        ar_cur_skip(&c, pad < ar_cur_left(&c) ? pad : ar_cur_left(&c)); /* last may be unpadded */
+    }
+    return skip(d, WHY_NONTCP);         /* no payload TLV (a verdict-only message) */
 }
 
 /* BSD loopback: the address family, 4 bytes. */
@@ -459,6 +677,15 @@ enum ar_decode_rc ar_decode(int dlt, const uint8_t *data, uint32_t caplen,
         break;
     case LT_IPV6:
         rc = dec_ipv6(&d, data, len);
+        break;
+    case LT_ARCNET_BSD:
+        rc = dec_arcnet(&d, data, len, 0);
+        break;
+    case LT_ARCNET_LINUX:
+        rc = dec_arcnet(&d, data, len, 1);
+        break;
+    case LT_NFLOG:
+        rc = dec_nflog(&d, data, len);
         break;
     case LT_LINUX_SLL: {
         ar_cur_init(&c, data, len);

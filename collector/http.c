@@ -54,16 +54,19 @@ struct hdir {
     int quiet;              /* SCAN after an upgrade request: not an error */
     char *carry;            /* SCAN: the current line, bounded */
     size_t ncarry;
-    char tok[TOK_MAX + 2];  /* START: method token so far */
-    size_t ntok;
+    char *line;             /* START: the request line so far (bounded) */
+    size_t nline;
+    int line_trunc;         /* longer than max_target: middle dropped */
+    char tail[16];          /* last bytes of a truncated line (its version) */
+    size_t ntail;
     int in_message;
     int in_body;            /* head complete, body being parsed */
     /* the message being parsed */
     double msg_ts;
     char method[TOK_MAX + 1];
-    char *url;
+    char *url;              /* request-target, from our own line parse */
     size_t url_len;
-    int url_trunc;
+    int pushed;             /* the current request is queued */
     enum hdr which;
     char field[FIELD_MAX + 1];
     size_t field_len;
@@ -89,6 +92,7 @@ struct ar_http {
     unsigned qhead, qlen, qcap;
     int seen;
     int done;
+    uint64_t requests;      /* request heads parsed on this connection */
 };
 
 /* Methods llhttp 8.1 parses in HTTP mode (llhttp.h HTTP_METHOD_MAP). */
@@ -99,17 +103,24 @@ static const char *const known_methods[] = {
     "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE",
 };
 
-static int is_known_method(const char *m)
+/* The llhttp spelling of a known method (any case), or NULL. */
+static const char *known_method(const char *m)
 {
     for (size_t i = 0; i < AR_ARRAY_LEN(known_methods); i++)
-        if (strcmp(known_methods[i], m) == 0)
-            return 1;
-    return 0;
+        if (ar_strcaseeq(known_methods[i], m))
+            return known_methods[i];
+    return NULL;
 }
 
 static int is_tok_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+static int is_tok_start(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
 /* ---- pending requests ------------------------------------------------- */
@@ -289,8 +300,7 @@ static int on_message_begin(llhttp_t *p)
     d->in_message = 1;
     d->in_body = 0;
     d->msg_ts = d->h->cur_ts;
-    d->url_len = 0;
-    d->url_trunc = 0;
+    d->pushed = 0;
     d->field_len = 0;
     d->val_len = 0;
     d->which = H_OTHER;
@@ -313,27 +323,6 @@ static int over(struct hdir *d, size_t add)
         d->over_limit = 1;
         return 1;
     }
-    return 0;
-}
-
-static int on_url(llhttp_t *p, const char *at, size_t len)
-{
-    struct hdir *d = D(p);
-    size_t max = d->h->env.lim->max_target;
-    if (over(d, len))
-        return -1;
-    if (!d->url)
-        d->url = ar_xmalloc(max + 1);
-    size_t room = max - d->url_len;
-    if (len > room) {
-        if (!d->url_trunc)
-            AR_INC(d->h->env.ctr, limit_max_target);
-        d->url_trunc = 1;
-        len = room;
-    }
-    memcpy(d->url + d->url_len, at, len);
-    d->url_len += len;
-    d->url[d->url_len] = '\0';
     return 0;
 }
 
@@ -464,6 +453,7 @@ static struct pending *push_request(struct hdir *d)
 {
     struct ar_http *h = d->h;
     struct pending *rq = q_push(h);
+    d->pushed = 1;
     ar_strlcpy(rq->method, d->method, sizeof(rq->method));
     if (d->has_host) {
         ar_strlcpy(rq->host, d->host, sizeof(rq->host));
@@ -474,6 +464,7 @@ static struct pending *push_request(struct hdir *d)
     rq->ts = d->msg_ts;
     split_target(d, rq);
     h->seen = 1;
+    h->requests++;
     return rq;
 }
 
@@ -492,7 +483,10 @@ static int on_headers_complete(llhttp_t *p)
     if (status >= 100 && status < 200 && status != 101)
         return 0; /* interim: the final response follows */
     struct pending *rq = q_front(h);
-    emit(h, rq, status, d->ctype, d->msg_ts);
+    if (rq || !h->requests)
+        emit(h, rq, status, d->ctype, d->msg_ts);
+    else
+        AR_INC(h->env.ctr, responses_no_request); /* its request was not HTTP we could parse */
     int rc = 0;
     if (rq && strcmp(rq->method, "HEAD") == 0)
         rc = 1;
@@ -527,7 +521,6 @@ static void settings_init(void)
         return;
     llhttp_settings_init(&settings);
     settings.on_message_begin = on_message_begin;
-    settings.on_url = on_url;
     settings.on_header_field = on_header_field;
     settings.on_header_field_complete = on_header_field_complete;
     settings.on_header_value = on_header_value;
@@ -558,7 +551,9 @@ static void to_scan(struct hdir *d, int quiet)
     d->st = DS_SCAN;
     d->quiet = quiet;
     d->ncarry = 0;
-    d->ntok = 0;
+    d->nline = 0;
+    d->line_trunc = 0;
+    d->ntail = 0;
 }
 
 /* A request that was cut by an error after its head was known still counts. */
@@ -581,7 +576,8 @@ static void handle_rc(struct hdir *d, llhttp_errno_t rc, const char *buf, size_t
     case HPE_PAUSED:
         llhttp_resume(&d->p);
         d->st = DS_START;
-        d->ntok = 0;
+        d->nline = 0;
+        d->line_trunc = 0;
         *pos = at;
         return;
     case HPE_PAUSED_UPGRADE:
@@ -597,8 +593,9 @@ static void handle_rc(struct hdir *d, llhttp_errno_t rc, const char *buf, size_t
         *pos = at;
         return;
     default:
-        if (d->over_limit && d->p.type == HTTP_REQUEST && d->url_len && d->in_message) {
-            /* head too big: keep the request line so pairing stays right */
+        if (d->p.type == HTTP_REQUEST && !d->pushed && d->in_message) {
+            /* a head cut by an error or a limit: keep what its request line
+             * said, so that pairing with the responses stays right */
             push_request(d);
         }
         parser_init(d, d->p.type == HTTP_REQUEST);
@@ -608,27 +605,92 @@ static void handle_rc(struct hdir *d, llhttp_errno_t rc, const char *buf, size_t
     }
 }
 
-/* buf starts with "TOKEN SP": feed llhttp a method it knows. */
-static void begin_request(struct hdir *d, const char *buf, size_t n, size_t toklen,
-                          const uint8_t *rest, size_t restlen)
+/* A complete request line (up to and including its LF). We parse it
+ * ourselves, loosely as Zeek does (unknown or lower-case methods, a target
+ * with spaces, an empty target, no version for HTTP/0.9), and hand llhttp a
+ * normalized line so it parses the head and body that follow. Returns 0, or
+ * -1 when this is no request line at all. */
+static int begin_request_line(struct hdir *d, const char *line, size_t n)
 {
-    memcpy(d->method, buf, toklen);
-    d->method[toklen] = '\0';
-    const char *feed = is_known_method(d->method) ? d->method : "POST";
+    size_t max = d->h->env.lim->max_target;
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    size_t t = 0;
+    while (t < n && t <= TOK_MAX && is_tok_char((unsigned char)line[t]))
+        t++;
+    if (t == 0 || t > TOK_MAX || t >= n || line[t] != ' ' || !is_tok_start((unsigned char)line[0]))
+        return -1;
+    size_t ts = t;
+    while (ts < n && line[ts] == ' ')
+        ts++;
+    size_t te = n;
+    const char *ver = NULL;
+    size_t vlen = 0;
+    if (d->line_trunc) {
+        /* the middle of an overlong line was dropped: the version is in tail */
+        const char *sp = memchr(d->tail, 'H', d->ntail);
+        if (sp && (size_t)(d->tail + d->ntail - sp) >= 8 && memcmp(sp, "HTTP/", 5) == 0) {
+            ver = sp;
+            vlen = (size_t)(d->tail + d->ntail - sp);
+            while (vlen && (ver[vlen - 1] == '\r' || ver[vlen - 1] == '\n'))
+                vlen--;
+        }
+    } else {
+        size_t ls = n;
+        while (ls > ts && line[ls - 1] != ' ')
+            ls--;
+        if (n - ls >= 5 && memcmp(line + ls, "HTTP/", 5) == 0) {
+            ver = line + ls;
+            vlen = n - ls;
+            te = ls;
+            while (te > ts && line[te - 1] == ' ')
+                te--;
+        }
+    }
+    if (!ver && (te == ts || memchr(line + ts, ' ', te - ts)))
+        return -1; /* "GET" alone, or "T / HTTP": no HTTP/0.9 request either */
+    /* a version llhttp would refuse ("HTTP/1.") is read as HTTP/1.1 */
+    if (ver && !(vlen == 8 && isdigit((unsigned char)ver[5]) && ver[6] == '.' &&
+                 isdigit((unsigned char)ver[7]))) {
+        ver = "HTTP/1.1";
+        vlen = 8;
+    }
+
+    memcpy(d->method, line, t);
+    d->method[t] = '\0';
+    if (!d->url)
+        d->url = ar_xmalloc(max + 1);
+    size_t ul = te - ts;
+    if (ul > max || d->line_trunc) {
+        AR_INC(d->h->env.ctr, limit_max_target);
+        if (ul > max)
+            ul = max;
+    }
+    memcpy(d->url, line + ts, ul);
+    d->url[ul] = '\0';
+    d->url_len = ul;
+
+    const char *m = known_method(d->method);
+    int connect = m && strcmp(m, "CONNECT") == 0;
+    if (!m)
+        m = "POST"; /* unknown to llhttp: parse as a request that may carry a body */
+    char norm[64];
+    /* No version (HTTP/0.9, or a broken client): read as HTTP/1.0 so that
+     * header lines that follow are parsed, as Zeek does; if none follow, the
+     * request is kept when the stream ends (flush_partial). */
+    if (!ver) {
+        ver = "HTTP/1.0";
+        vlen = 8;
+    }
+    int nn = snprintf(norm, sizeof(norm), "%s %s %.*s\r\n", m, connect ? "a:1" : "/",
+                      (int)vlen, ver);
     if (d->p.type != HTTP_REQUEST)
         parser_init(d, 1);
     d->st = DS_PARSE;
     size_t pos = 0;
-    llhttp_errno_t rc = llhttp_execute(&d->p, feed, strlen(feed));
-    if (rc == HPE_OK)
-        rc = llhttp_execute(&d->p, buf + toklen, n - toklen);
-    handle_rc(d, rc, buf + toklen, n - toklen, &pos);
-    if (d->st == DS_START && pos < n - toklen) {
-        /* a whole message inside buf (cannot happen for one line, but be safe) */
-        process(d, (const uint8_t *)buf + toklen + pos, n - toklen - pos);
-    }
-    if (restlen)
-        process(d, rest, restlen);
+    llhttp_errno_t rc = llhttp_execute(&d->p, norm, (size_t)nn);
+    handle_rc(d, rc, norm, (size_t)nn, &pos);
+    return 0;
 }
 
 /* Find a start line in a complete line: a request line (TOKEN SP target SP
@@ -653,23 +715,32 @@ static int find_start(const char *s, size_t n, size_t *off)
             size_t ke = ts - 1, ks = ke;
             while (ks > 0 && ke - ks < TOK_MAX && is_tok_char((unsigned char)s[ks - 1]))
                 ks--;
-            if (ks < ke && s[ks] >= 'A' && s[ks] <= 'Z' &&
-                (ks == 0 || !is_tok_char((unsigned char)s[ks - 1]))) {
+            /* a known method glued to junk ("\x05PGET") wins over the
+             * whole token; else any token that starts with a letter */
+            char tok[TOK_MAX + 1];
+            memcpy(tok, s + ks, ke - ks);
+            tok[ke - ks] = '\0';
+            if (ks < ke && known_method(tok) && (ks == 0 || !is_tok_char((unsigned char)s[ks - 1]))) {
                 *off = ks;
                 return 1;
             }
             for (size_t i = 0; ks < ke && i < AR_ARRAY_LEN(known_methods); i++) {
                 size_t ml = strlen(known_methods[i]);
-                if (ml <= ke - ks && memcmp(s + ke - ml, known_methods[i], ml) == 0) {
+                if (ml < ke - ks && memcmp(s + ke - ml, known_methods[i], ml) == 0) {
                     *off = ke - ml;
                     return 1;
                 }
+            }
+            if (ks < ke && is_tok_start((unsigned char)s[ks]) &&
+                (ks == 0 || !is_tok_char((unsigned char)s[ks - 1]))) {
+                *off = ks;
+                return 1;
             }
         }
     }
     for (size_t i = 0; i + 12 <= n; i++) {
         const char *v = s + i;
-        if (v[0] == 'H' && memcmp(v, "HTTP/", 5) == 0 && isdigit((unsigned char)v[5]) &&
+        if ((v[0] == 'H' || v[0] == 'h') && ar_strncaseeq(v, "HTTP/", 5) && isdigit((unsigned char)v[5]) &&
             v[6] == '.' && isdigit((unsigned char)v[7]) && v[8] == ' ' &&
             isdigit((unsigned char)v[9]) && isdigit((unsigned char)v[10]) &&
             isdigit((unsigned char)v[11]) && (i + 12 == n || v[12] == ' ')) {
@@ -744,11 +815,13 @@ static void scan(struct hdir *d, const uint8_t *data, size_t len)
         d->ncarry = 0;
         d->quiet = 0;
         if (kind == 1) {
-            size_t t = off;
-            while (line[t] != ' ')
-                t++;
-            begin_request(d, line + off, n - off, t - off, data + pos, len - pos);
+            d->line_trunc = 0;
+            if (begin_request_line(d, line + off, n - off) < 0)
+                parse_error(d);
+            if (len - pos)
+                process(d, data + pos, len - pos);
         } else {
+            memcpy(line + off, "HTTP/", 5); /* "http/1.1 200" is read too */
             parser_init(d, 0);
             d->st = DS_PARSE;
             process(d, (const uint8_t *)line + off, n - off);
@@ -762,34 +835,60 @@ static void scan(struct hdir *d, const uint8_t *data, size_t len)
 
 static void start(struct hdir *d, const uint8_t *data, size_t len)
 {
+    size_t cap = d->h->env.lim->max_target + 64;
     size_t pos = 0;
-    while (pos < len) {
-        unsigned char c = data[pos];
-        if (d->ntok == 0 && (c == '\r' || c == '\n')) {
-            pos++; /* CRLF between messages */
-            continue;
-        }
-        if (c == ' ' && d->ntok > 0) {
-            d->tok[d->ntok] = ' ';
-            size_t t = d->ntok;
-            d->ntok = 0;
-            begin_request(d, d->tok, t + 1, t, data + pos + 1, len - pos - 1);
-            return;
-        }
-        if (!is_tok_char(c) || d->ntok >= TOK_MAX || (d->ntok == 0 && !(c >= 'A' && c <= 'Z'))) {
-            char tok[TOK_MAX + 2];
-            size_t nt = d->ntok;
-            memcpy(tok, d->tok, nt);
-            d->ntok = 0;
-            parse_error(d);
-            if (nt)
-                scan(d, (const uint8_t *)tok, nt); /* may still hold a glued start line */
-            process(d, data + pos, len - pos);
-            return;
-        }
-        d->tok[d->ntok++] = (char)c;
-        pos++;
+    while (pos < len && d->nline == 0 && !d->line_trunc && (data[pos] == '\r' || data[pos] == '\n'))
+        pos++; /* CRLF between messages */
+    if (pos == len)
+        return;
+    /* the first bytes must look like a method token */
+    if (d->nline == 0 && !d->line_trunc && !is_tok_start(data[pos])) {
+        parse_error(d);
+        process(d, data + pos, len - pos);
+        return;
     }
+    const uint8_t *nl = memchr(data + pos, '\n', len - pos);
+    size_t take = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
+    if (!d->line)
+        d->line = ar_xmalloc(cap + 1);
+    size_t room = cap - d->nline;
+    memcpy(d->line + d->nline, data + pos, take < room ? take : room);
+    if (take > room) {
+        d->line_trunc = 1;
+        d->nline = cap;
+    } else {
+        d->nline += take;
+    }
+    if (d->line_trunc) {
+        /* keep the last bytes: the version is at the end */
+        const uint8_t *e = data + pos + take;
+        size_t k = take < sizeof(d->tail) ? take : sizeof(d->tail);
+        if (d->ntail + k > sizeof(d->tail)) {
+            size_t drop = d->ntail + k - sizeof(d->tail);
+            memmove(d->tail, d->tail + drop, d->ntail - drop);
+            d->ntail -= drop;
+        }
+        memcpy(d->tail + d->ntail, e - k, k);
+        d->ntail += k;
+    }
+    pos += take;
+    if (!nl)
+        return;
+    size_t n = d->nline;
+    d->nline = 0;
+    int rc = begin_request_line(d, d->line, n);
+    d->line_trunc = 0;
+    d->ntail = 0;
+    if (rc < 0) {
+        /* not a request line: maybe a request glued after junk */
+        char *line = d->line;
+        d->line = NULL;
+        parse_error(d);
+        scan(d, (const uint8_t *)line, n);
+        free(line);
+    }
+    if (pos < len)
+        process(d, data + pos, len - pos);
 }
 
 static void process(struct hdir *d, const uint8_t *data, size_t len)
@@ -870,9 +969,21 @@ void ar_http_gap(struct ar_http *h, int side, uint32_t bytes)
     to_scan(d, 0);
 }
 
+/* The stream ended inside a request head (e.g. HTTP/0.9, or a cut capture):
+ * keep the request its line announced. */
+static void flush_partial(struct hdir *d)
+{
+    if (d->st == DS_PARSE && d->p.type == HTTP_REQUEST && d->in_message && !d->pushed &&
+        d->method[0]) {
+        push_request(d);
+        d->in_message = 0;
+    }
+}
+
 void ar_http_fin(struct ar_http *h, int side)
 {
     struct hdir *d = &h->d[side & 1];
+    flush_partial(d);
     if (h->done || d->st != DS_PARSE)
         return;
     if (llhttp_finish(&d->p) != HPE_OK)
@@ -881,6 +992,10 @@ void ar_http_fin(struct ar_http *h, int side)
 
 void ar_http_end(struct ar_http *h)
 {
+    if (!h->done) {
+        flush_partial(&h->d[0]);
+        flush_partial(&h->d[1]);
+    }
     while (h->qlen) {
         emit(h, q_front(h), -1, NULL, 0);
         q_pop(h);
@@ -896,6 +1011,7 @@ void ar_http_free(struct ar_http *h)
     free(h->q);
     for (int s = 0; s < 2; s++) {
         free(h->d[s].carry);
+        free(h->d[s].line);
         free(h->d[s].url);
     }
     free(h);
@@ -918,7 +1034,7 @@ int ar_http_looks_like(const uint8_t *buf, size_t len)
     size_t t = 0;
     while (t < len && t <= TOK_MAX && is_tok_char(buf[t]))
         t++;
-    if (t >= 3 && t < len && buf[t] == ' ' && buf[0] >= 'A' && buf[0] <= 'Z')
+    if (t >= 3 && t < len && buf[t] == ' ' && is_tok_start(buf[0]))
         return 1;
     return 0;
 }

@@ -86,8 +86,9 @@ static void sb_putc(struct sbuf *b, char c)
 
 /* ---------------------------------------------------------------- words */
 
-#define W_VOCAB 1u           /* built-in API vocabulary: literal, never collapsed */
+#define W_VOCAB 1u           /* built-in API vocabulary: never typed */
 #define W_DICT  2u           /* from a word list */
+#define W_KEEP  4u           /* built-in, never absorbed by a collapse either */
 
 struct wentry {
     uint64_t h;
@@ -103,10 +104,19 @@ struct wordset {
     size_t alen, acap;
 };
 
-/* Built-in API vocabulary: words that are not in an English word list, or that
- * must never be absorbed by the cardinality collapse (/users/me, /users/search
- * next to a collapsed /users/{user}). Version words (v1, v2beta1, 1.0) are
- * recognized by is_version(). */
+/* Words that must never be absorbed by the cardinality collapse (/users/me,
+ * /users/search next to a collapsed /users/{user}), nor typed. Version words
+ * (v1, v2beta1, 1.0) are recognized by is_version() and treated the same. */
+static const char *const builtin_keep[] = {
+    "api", "apis", "graphql", "me", "my", "mine", "self", "current", "new", "latest", "default",
+    "search", "count", "batch", "bulk", "healthz", "livez", "readyz", "openapi", "swagger",
+    ".well-known", "well-known", "jwks", "oauth", "oauth2", "oidc", "openid", "login", "logout",
+    "signin", "signout", "signup", "callback", "authorize", "introspect", "revoke", "token",
+};
+
+/* Built-in API vocabulary: words missing from an English word list, or with
+ * digits (never typed as ids). They stay literal but can still collapse
+ * (a category named "health" must not escape /catalog/categories/{category}). */
 static const char *const builtin_vocab[] = {
     "api", "apis", "rest", "rpc", "graphql", "graphiql", "grpc", "soap", "odata", "jsonrpc",
     "me", "my", "mine", "self", "current", "new", "latest", "default", "all", "any", "none",
@@ -271,6 +281,11 @@ struct ar_templater {
     struct sbuf kbuf;        /* collapse key being built */
     char host[HOST_MAX + 1];
     size_t hostlen;
+    struct {                 /* parameter names used in the current template */
+        char name[NAME_MAX_LEN + 1];
+        uint32_t count;
+    } used[32];
+    unsigned nused;
 };
 
 static const char RULE_PIN[] = "pin";
@@ -311,6 +326,11 @@ struct ar_templater *ar_templater_new(const struct ar_limits *lim, struct ar_cou
         char buf[WORD_MAX + 1];
         size_t l = w_lower(builtin_vocab[i], strlen(builtin_vocab[i]), buf);
         w_add(&t->words, &t->key, buf, l, W_VOCAB);
+    }
+    for (size_t i = 0; i < AR_ARRAY_LEN(builtin_keep); i++) {
+        char buf[WORD_MAX + 1];
+        size_t l = w_lower(builtin_keep[i], strlen(builtin_keep[i]), buf);
+        w_add(&t->words, &t->key, buf, l, W_VOCAB | W_KEEP);
     }
     sb_need(&t->work, 4096);
     sb_need(&t->kbuf, 1024);
@@ -983,9 +1003,10 @@ static size_t parent_name(const struct ar_templater *t, const char *p, size_t n,
         }
         first = 0;
     }
-    if (o == 0)
-        memcpy(out, "id", 2), o = 2;
-    else if (with_id) {
+    if (o == 0) {
+        memcpy(out, "id", 2);
+        o = 2;
+    } else if (with_id) {
         memcpy(out + o, "Id", 2);
         o += 2;
     }
@@ -1032,7 +1053,9 @@ struct segctx {
     int typed, collapsed, ret;
 };
 
-/* Appends "{name}" (made unique within the output so far). */
+/* Appends "{name}", made unique within the template: the second {id} is
+ * {id2}, the third {id3}. Names are counted in a small per-template table;
+ * past 32 distinct names, the output so far is searched instead (bounded). */
 static void put_param(struct ar_templater *t, const char *name, size_t nl)
 {
     char buf[NAME_MAX_LEN + 16];
@@ -1040,15 +1063,33 @@ static void put_param(struct ar_templater *t, const char *name, size_t nl)
         nl = NAME_MAX_LEN;
     buf[0] = '{';
     memcpy(buf + 1, name, nl);
-    for (unsigned k = 1; k < 1000000; k++) {
+    uint32_t k = 0;
+    int counted = 0;
+    for (unsigned i = 0; i < t->nused; i++) {
+        if (strlen(t->used[i].name) == nl && memcmp(t->used[i].name, name, nl) == 0) {
+            k = ++t->used[i].count;
+            counted = 1;
+            break;
+        }
+    }
+    if (k == 0 && t->nused < AR_ARRAY_LEN(t->used)) {
+        memcpy(t->used[t->nused].name, name, nl);
+        t->used[t->nused].name[nl] = '\0';
+        t->used[t->nused++].count = k = 1;
+        counted = 1;
+    }
+    for (unsigned tries = 0;; tries++) {
         size_t l = 1 + nl;
+        if (k == 0)                          /* table full: search the output */
+            k = 1;
         if (k > 1)
-            l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u", k);
+            l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u", (unsigned)k);
         buf[l++] = '}';
-        if (!memmem(t->work.p, t->work.len, buf, l)) {
+        if (counted || tries >= 8 || !memmem(t->work.p, t->work.len, buf, l)) {
             sb_put(&t->work, buf, l);
             return;
         }
+        k++;
     }
 }
 
@@ -1227,7 +1268,7 @@ static void ct_purge_below(struct ar_templater *t, const struct centry *c)
         const char *seg = e->parent + pl + 1;
         const char *end = strchr(seg, '/');
         size_t n = end ? (size_t)(end - seg) : strlen(seg);
-        if (n == 0 || memchr(seg, '{', n) || is_version(seg, n) || (w_flags(t, seg, n) & W_VOCAB))
+        if (n == 0 || memchr(seg, '{', n) || is_version(seg, n) || (w_flags(t, seg, n) & W_KEEP))
             continue;
         size_t x = ext_offset(seg, n);
         if (n - x != sl || memcmp(seg + x, suffix, sl) != 0)
@@ -1311,36 +1352,41 @@ static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix
         put_literal(t, s, n);
         return 0;                            /* v1 names nothing: /v1/42 -> {id} */
     }
-    if (w_flags(t, s, n) & W_VOCAB) {
+    unsigned wf = w_flags(t, s, n);
+    if (wf & W_KEEP) {
         put_literal(t, s, n);
-        return parent_usable(s, n);          /* /sessions/{sessionId} */
-    }
-    enum ty ty = classify_strong(s, n);
-    if (ty != TY_NONE) {
-        put_typed(t, cx, ty, s, n);
-        return 0;
+        return parent_usable(s, n);          /* /token/{tokenId} */
     }
     size_t x = ext_offset(s, n);
-    int stem_ok = x < n && !is_version(s, x) && !(w_flags(t, s, x) & W_VOCAB);
-    if (stem_ok && (ty = classify_strong(s, x)) != TY_NONE && ty != TY_EMAIL) {
-        put_typed(t, cx, ty, s, x);
-        sb_put(&t->work, s + x, n - x);
-        return 0;
+    int stem_version = x < n && is_version(s, x);
+    unsigned sf = x < n && !stem_version ? w_flags(t, s, x) : 0;
+    int stem_ok = x < n && !stem_version && !(sf & W_VOCAB);
+    if (!(wf & W_VOCAB)) {
+        enum ty ty = classify_strong(s, n);
+        if (ty != TY_NONE) {
+            put_typed(t, cx, ty, s, n);
+            return 0;
+        }
+        if (stem_ok && (ty = classify_strong(s, x)) != TY_NONE && ty != TY_EMAIL) {
+            put_typed(t, cx, ty, s, x);
+            sb_put(&t->work, s + x, n - x);
+            return 0;
+        }
+        if (inner_scan(t, cx, s, n, 0)) {
+            inner_scan(t, cx, s, n, 1);
+            return 0;
+        }
+        if ((ty = classify_weak(t, s, n)) != TY_NONE) {
+            put_typed(t, cx, ty, s, n);
+            return 0;
+        }
+        if (stem_ok && (ty = classify_weak(t, s, x)) != TY_NONE) {
+            put_typed(t, cx, ty, s, x);
+            sb_put(&t->work, s + x, n - x);
+            return 0;
+        }
     }
-    if (inner_scan(t, cx, s, n, 0)) {
-        inner_scan(t, cx, s, n, 1);
-        return 0;
-    }
-    if ((ty = classify_weak(t, s, n)) != TY_NONE) {
-        put_typed(t, cx, ty, s, n);
-        return 0;
-    }
-    if (stem_ok && (ty = classify_weak(t, s, x)) != TY_NONE) {
-        put_typed(t, cx, ty, s, x);
-        sb_put(&t->work, s + x, n - x);
-        return 0;
-    }
-    if (depth >= 1 && collapse_child(t, cx, prefix_len, s, n))
+    if (depth >= 1 && !stem_version && !(sf & W_KEEP) && collapse_child(t, cx, prefix_len, s, n))
         return 0;
     put_literal(t, s, n);
     return parent_usable(s, n);
@@ -1701,6 +1747,7 @@ int ar_template(struct ar_templater *t, const char *host, const char *path,
 
     struct segctx cx = { 0 };
     t->work.len = 0;
+    t->nused = 0;
     const char *end = path + n;
     const char *s = path + 1;
     for (int depth = 0;; depth++) {

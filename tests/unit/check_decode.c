@@ -640,12 +640,358 @@ START_TEST(test_truncated_every_prefix)
 }
 END_TEST
 
+/* ---- Teredo (zeek/teredo): IPv6 in UDP, port 3544 or a 2001:0::/32 address */
+
+/* Ethernet/IPv4/UDP(sport -> dport) carrying [auth][origin] + v6tcp. */
+static void build_teredo(struct fb *f, uint16_t sport, uint16_t dport, int with_auth, int with_origin)
+{
+    size_t hdr = (with_auth ? 4 + 2 + 3 + 8 + 1 : 0) + (with_origin ? 8 : 0);
+    size_t inner = hdr + 40 + 20 + PLEN;
+    eth(f, 0x0800);
+    ip4(f, 17, 8 + inner, (const uint8_t[]){83, 170, 1, 38}, (const uint8_t[]){192, 168, 2, 16});
+    put16(f, sport);
+    put16(f, dport);
+    put16(f, (uint16_t)(8 + inner));
+    put16(f, 0);
+    if (with_auth) {
+        put16(f, 0x0001);
+        put8(f, 2);            /* client id length */
+        put8(f, 3);            /* auth value length */
+        putn(f, "idabc", 5);
+        put32(f, 0x11223344);  /* nonce */
+        put32(f, 0x55667788);
+        put8(f, 0);            /* confirmation */
+    }
+    if (with_origin) {
+        put16(f, 0x0000);
+        put16(f, 0x7f7b);      /* obfuscated port */
+        put32(f, 0xacacacac);  /* obfuscated address */
+    }
+    v6tcp(f);
+}
+
+START_TEST(test_teredo)
+{
+    struct fb f = {.n = 0};
+    /* plain, on the Teredo port */
+    build_teredo(&f, 3544, 40000, 0, 0);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(6, &f, 14 + 20 + 8);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_tunnel], 1);
+
+    /* origin indication, then auth + origin */
+    f.n = 0;
+    build_teredo(&f, 40000, 3544, 0, 1);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(6, &f, 14 + 20 + 8 + 8);
+    f.n = 0;
+    build_teredo(&f, 3544, 40000, 1, 1);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(6, &f, 14 + 20 + 8 + 18 + 8);
+    all_prefixes(1, &f);
+
+    /* A relay on other ports: only with a Teredo address inside. */
+    f.n = 0;
+    build_teredo(&f, 32900, 3797, 0, 1);
+    ck_assert_int_eq(run(1, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_nontcp], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_tunnel], 0);
+    size_t v6at = 14 + 20 + 8 + 8;
+    set16(&f, v6at + 24 + 2, 0x0000); /* destination 2001:db8:: -> 2001:0:: */
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    ck_assert_uint_eq(pkt.family, 6);
+    ck_assert_uint_eq(pkt.dport, 80);
+    ck_assert_uint_eq(pkt.payload_len, PLEN);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_tunnel], 1);
+
+    /* The IPv6 payload length must account for the whole datagram. */
+    set16(&f, v6at + 4, (uint16_t)(20 + PLEN - 1));
+    ck_assert_int_eq(run(1, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_nontcp], 1);
+
+    /* An auth length running past the datagram is not Teredo. */
+    f.n = 0;
+    build_teredo(&f, 3544, 40000, 1, 0);
+    f.b[14 + 20 + 8 + 3] = 0xff;
+    ck_assert_int_eq(run(1, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_nontcp], 1);
+
+    /* Teredo in Teredo in ... stops at the tunnel depth. */
+    f.n = 0;
+    size_t at[6];
+    for (int i = 0; i < 5; i++) {
+        at[i] = f.n;
+        if (i == 0) {
+            ip4(&f, 17, 0, SRC4, DST4);
+        } else {
+            put32(&f, 0x60000000);
+            put16(&f, 0);
+            put8(&f, 17);
+            put8(&f, 64);
+            putn(&f, SRC6, 16);
+            putn(&f, DST6, 16);
+        }
+        put16(&f, 3544);
+        put16(&f, 3544);
+        put16(&f, 0);
+        put16(&f, 0);
+    }
+    v6tcp(&f);
+    for (int i = 0; i < 5; i++) {
+        size_t hl = i == 0 ? 20 : 40;
+        if (i == 0)
+            set16(&f, at[i] + 2, (uint16_t)(f.n - at[i]));
+        else
+            set16(&f, at[i] + 4, (uint16_t)(f.n - at[i] - 40));
+        set16(&f, at[i] + hl + 4, (uint16_t)(f.n - at[i] - hl));
+    }
+    ck_assert_int_eq(run(101, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_unsupported], 1);
+}
+END_TEST
+
+/* ---- IPv4 total length 0 (tcpdump/ipv4_tcp_http_xml_tso): TSO/GSO capture */
+
+START_TEST(test_ipv4_total_length_zero)
+{
+    struct fb f = {.n = 0};
+    eth(&f, 0x0800);
+    size_t at = f.n;
+    v4tcp(&f);
+    set16(&f, at + 2, 0);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(4, &f, 14);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_malformed], 0);
+
+    /* captured short: still a segment, of what was captured */
+    f.n -= 5;
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    ck_assert_uint_eq(pkt.payload_len, PLEN - 5);
+    ck_assert_mem_eq(pkt.payload, PAYLOAD, PLEN - 5);
+
+    /* a nonzero length below the header stays malformed */
+    set16(&f, at + 2, 12);
+    ck_assert_int_eq(run(1, &f), AR_DEC_BAD);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_malformed], 1);
+}
+END_TEST
+
+/* ---- 802.3 + LLC/SNAP (zeek/snap-tcp) */
+
+START_TEST(test_llc_snap)
+{
+    struct fb f = {.n = 0};
+    eth(&f, (uint16_t)(8 + 40 + PLEN)); /* a length, not an EtherType */
+    put8(&f, 0xAA);
+    put8(&f, 0xAA);
+    put8(&f, 0x03);
+    put8(&f, 0);
+    put16(&f, 0);
+    put16(&f, 0x0800);
+    v4tcp(&f);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(4, &f, 22);
+    all_prefixes(1, &f);
+
+    /* bytes after the 802.3 length are padding, even if IP claimed them */
+    struct fb g = f;
+    set16(&g, 12, (uint16_t)(8 + 40 + 10));
+    ck_assert_int_eq(run(1, &g), AR_DEC_TCP);
+    ck_assert_uint_eq(pkt.payload_len, 10);
+    ck_assert_uint_eq(pkt.payload_wire_len, PLEN);
+
+    /* IPv6 over SNAP, OUI 00-00-F8 */
+    f.n = 0;
+    eth(&f, (uint16_t)(8 + 60 + PLEN));
+    put16(&f, 0xAAAA);
+    put8(&f, 0x03);
+    put8(&f, 0);
+    put16(&f, 0x00F8);
+    put16(&f, 0x86DD);
+    v6tcp(&f);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(6, &f, 22);
+
+    /* other OUI (CDP), other SAPs (spanning tree), a length too short for LLC */
+    f.b[17] = 0x0c;
+    ck_assert_int_eq(run(1, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_unsupported], 1);
+    f.b[14] = 0x42;
+    f.b[15] = 0x42;
+    ck_assert_int_eq(run(1, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_unsupported], 1);
+    set16(&f, 12, 2);
+    ck_assert_int_eq(run(1, &f), AR_DEC_BAD);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_malformed], 1);
+}
+END_TEST
+
+/* ---- ARCNET (tcpdump/arcnet-rfc1051-arp-icmp-http) */
+
+START_TEST(test_arcnet)
+{
+    struct fb f = {.n = 0};
+    /* Linux ARCNET, RFC 1051 IP: src, dst, offset(2), type 240 */
+    put8(&f, 0xbe);
+    put8(&f, 0x50);
+    put16(&f, 0xab08);
+    put8(&f, 240);
+    v4tcp(&f);
+    ck_assert_int_eq(run(129, &f), AR_DEC_TCP);
+    expect_seg(4, &f, 5);
+    all_prefixes(129, &f);
+
+    /* Linux ARCNET, RFC 1201 IP (212): flag 0 and a sequence id follow */
+    f.n = 0;
+    put8(&f, 0xbe);
+    put8(&f, 0x50);
+    put16(&f, 0);
+    put8(&f, 212);
+    put8(&f, 0);
+    put16(&f, 0x1234);
+    v4tcp(&f);
+    ck_assert_int_eq(run(129, &f), AR_DEC_TCP);
+    expect_seg(4, &f, 8);
+    all_prefixes(129, &f);
+    f.b[5] = 3; /* first of several fragments: not reassembled */
+    ck_assert_int_eq(run(129, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_fragments], 1);
+
+    /* BSD ARCNET: src, dst, type */
+    f.n = 0;
+    put8(&f, 0xbe);
+    put8(&f, 0x50);
+    put8(&f, 240);
+    v4tcp(&f);
+    ck_assert_int_eq(run(7, &f), AR_DEC_TCP);
+    expect_seg(4, &f, 3);
+
+    /* BSD, RFC 1201 IPv6 as an exception packet: flag 0xff, seq, pad, flag, seq */
+    f.n = 0;
+    put8(&f, 0xbe);
+    put8(&f, 0x50);
+    put8(&f, 0xC4);
+    put8(&f, 0xff);
+    put16(&f, 0xffff);
+    put8(&f, 0xC4);
+    put8(&f, 0);
+    put16(&f, 7);
+    v6tcp(&f);
+    ck_assert_int_eq(run(7, &f), AR_DEC_TCP);
+    expect_seg(6, &f, 10);
+    all_prefixes(7, &f);
+
+    /* ARP (RFC 1051) is not ours */
+    f.n = 0;
+    put8(&f, 0xbe);
+    put8(&f, 0x00);
+    put16(&f, 0xed08);
+    put8(&f, 241);
+    for (int i = 0; i < 18; i++)
+        put8(&f, 0);
+    ck_assert_int_eq(run(129, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_unsupported], 1);
+}
+END_TEST
+
+/* ---- NFLOG (zeek/nflog-http): TLVs in host byte order */
+
+static void nfl_tlv(struct fb *f, uint16_t type, const void *v, size_t n)
+{
+    uint16_t h[2] = {(uint16_t)(4 + n), type};
+    putn(f, h, 4); /* host byte order, as libpcap hands it over */
+    putn(f, v, n);
+    while (f->n % 4)
+        put8(f, 0);
+}
+
+static void build_nflog(struct fb *f, uint8_t family, int v6)
+{
+    struct fb ip = {.n = 0};
+    if (v6)
+        v6tcp(&ip);
+    else
+        v4tcp(&ip);
+    put8(f, family);
+    put8(f, 0);     /* version */
+    put16(f, 42);   /* resource id */
+    nfl_tlv(f, 1, "\x08\x00\x03\x00", 4);   /* NFULA_PACKET_HDR */
+    nfl_tlv(f, 10, "\x00\x00\x00\x00\x00", 5); /* odd length: padded */
+    nfl_tlv(f, 9, ip.b, ip.n);              /* NFULA_PAYLOAD */
+}
+
+START_TEST(test_nflog)
+{
+    struct fb f = {.n = 0};
+    build_nflog(&f, 2, 0);
+    ck_assert_int_eq(run(239, &f), AR_DEC_TCP);
+    size_t ipat = 4 + 8 + 12 + 4;
+    ck_assert_ptr_eq(pkt.l3, f.b + ipat);
+    ck_assert_uint_eq(pkt.payload_len, PLEN);
+    ck_assert_mem_eq(pkt.payload, PAYLOAD, PLEN);
+    ck_assert_uint_eq(pkt.sport, 1234);
+    ck_assert_uint_eq(pkt.seq, 0x01020304u);
+
+    /* the payload TLV ends the IP packet: padding is not payload */
+    f.n = 0;
+    build_nflog(&f, 10, 1);
+    size_t end = f.n;
+    nfl_tlv(&f, 11, "\1\2\3\4", 4);         /* a TLV after the payload */
+    ck_assert_int_eq(run(239, &f), AR_DEC_TCP);
+    ck_assert_uint_eq(pkt.family, 6);
+    ck_assert_uint_eq(pkt.payload_len, PLEN);
+    ck_assert_uint_le((size_t)(pkt.l3 - f.b) + pkt.l3_len, end);
+
+    /* AF_UNSPEC: the IP version decides */
+    f.n = 0;
+    build_nflog(&f, 0, 1);
+    ck_assert_int_eq(run(239, &f), AR_DEC_TCP);
+    ck_assert_uint_eq(pkt.family, 6);
+
+    /* no payload TLV: nothing for us; a TLV length below 4 is malformed */
+    f.n = 0;
+    put32(&f, 0x02000000);
+    nfl_tlv(&f, 1, "\x08\x00\x03\x00", 4);
+    ck_assert_int_eq(run(239, &f), AR_DEC_SKIP);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_nontcp], 1);
+    uint16_t zero[2] = {2, 9};
+    putn(&f, zero, 4);
+    ck_assert_int_eq(run(239, &f), AR_DEC_BAD);
+    ck_assert_uint_eq(ctr.v[AR_CTR_pkt_malformed], 1);
+
+    /* every prefix: never outside the buffer; cut inside a TLV is truncation */
+    f.n = 0;
+    build_nflog(&f, 2, 0);
+    for (size_t n = 0; n < f.n; n++) {
+        uint8_t *buf = malloc(n ? n : 1);
+        memcpy(buf, f.b, n);
+        memset(&ctr, 0, sizeof(ctr));
+        enum ar_decode_rc rc = ar_decode(239, buf, (uint32_t)n, &pkt, &ctr);
+        /* cut between TLVs (or in the last one's padding): looks complete */
+        if (n == 4 || n == 12 || n == 21 || n == 22 || n == 23 || n == 24)
+            ck_assert_int_eq(rc, AR_DEC_SKIP);
+        else if (n >= 28 + 40 + PLEN)
+            ck_assert_int_eq(rc, AR_DEC_TCP);
+        else
+            ck_assert_msg(ctr.v[AR_CTR_pkt_truncated] == 1, "prefix %zu", n);
+        if (rc == AR_DEC_TCP)
+            ck_assert_uint_le((size_t)(pkt.payload - buf) + pkt.payload_len, n);
+        free(buf);
+    }
+}
+END_TEST
+
 /* Corrupt bytes of valid frames at random (fixed seed): whatever comes out,
  * nothing is read outside the buffer and a TCP verdict stays inside it. */
 START_TEST(test_corrupted_frames)
 {
-    struct fb base[3];
+    struct fb base[5];
     memset(base, 0, sizeof(base));
+    build_teredo(&base[3], 3544, 40000, 1, 1);
+    eth(&base[4], (uint16_t)(8 + 40 + PLEN));
+    put32(&base[4], 0xAAAA0300);
+    put32(&base[4], 0x00000800);
+    v4tcp(&base[4]);
     build_vxlan(&base[0]);
     build_gre_key(&base[1]);
     eth(&base[2], 0x8100);
@@ -660,7 +1006,7 @@ START_TEST(test_corrupted_frames)
 
     unsigned seed = 12345;
     for (int it = 0; it < 30000; it++) {
-        const struct fb *b = &base[it % 3];
+        const struct fb *b = &base[it % 5];
         seed = seed * 1103515245u + 12345u;
         size_t n = (seed >> 8) % (b->n + 1);
         uint8_t *buf = malloc(n ? n : 1);
@@ -816,6 +1162,9 @@ static Suite *decode_suite(void)
     tcase_add_test(tc, test_raw);
     tcase_add_test(tc, test_ipv6_ext_headers);
     tcase_add_test(tc, test_tcp_options);
+    tcase_add_test(tc, test_llc_snap);
+    tcase_add_test(tc, test_arcnet);
+    tcase_add_test(tc, test_nflog);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("tunnels");
@@ -823,6 +1172,7 @@ static Suite *decode_suite(void)
     tcase_add_test(tc, test_gre_key);
     tcase_add_test(tc, test_gre_checksum_teb_mpls);
     tcase_add_test(tc, test_tunnel_depth);
+    tcase_add_test(tc, test_teredo);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("robustness");
@@ -834,6 +1184,7 @@ static Suite *decode_suite(void)
     tcase_add_test(tc, test_fragments);
     tcase_add_test(tc, test_nontcp_and_unsupported);
     tcase_add_test(tc, test_malformed);
+    tcase_add_test(tc, test_ipv4_total_length_zero);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -361,6 +361,57 @@ START_TEST(test_auth_words_and_privacy)
 }
 END_TEST
 
+START_TEST(test_loose_request_lines)
+{
+    /* as Zeek reads them: HTTP/0.9, lower-case methods, a version llhttp
+     * refuses, a CONNECT target with a space, a method glued to junk */
+    struct ar_http *h = conn(0);
+    feed(h, 0, "GET /zeek.html\n");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].path, "/zeek.html");
+    ck_assert_int_eq(got[0].status, -1);
+
+    h = conn(0);
+    feed(h, 0, "get /index.html HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.\r\nHost: a\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 2);
+    ck_assert_str_eq(got[0].method, "get");
+    ck_assert_int_eq(got[0].status, 200);
+    ck_assert_str_eq(got[1].path, "/");
+    ck_assert_int_eq(got[1].status, 200);
+
+    h = conn(0);
+    feed(h, 0, "CONNECT mail.test:25 / HTTP/1.0\r\n\r\n");
+    feed(h, 1, "HTTP/1.0 200 OK\r\n\r\n220 mail ESMTP\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].path, "mail.test:25 /");
+    ck_assert_int_eq(got[0].status, 200);
+
+    /* cruft after a request is no request, and its 400 is not an exchange */
+    h = conn(0);
+    feed(h, 0, "GET / HTTP/1.1\r\nHost: z\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 301 Moved\r\nContent-Length: 0\r\n\r\n");
+    feed(h, 0, "T / HTTP\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_int_eq(got[0].status, 301);
+    ck_assert_uint_eq(AR_GET(&ctr, responses_no_request), 1);
+
+    /* SOCKS bytes glued before the request line of a midstream connection */
+    h = conn(-1);
+    feed(h, 0, "\x05\x01\x03\x01\x7f\x02\x02\x01\x02\x50PGET / HTTP/1.1\r\nHost: g\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].method, "GET");
+    ck_assert_int_eq(got[0].status, 302);
+}
+END_TEST
+
 START_TEST(test_garbage_never_crashes)
 {
     /* random bytes in both directions, in random-size pieces */
@@ -415,6 +466,7 @@ int main(void)
     tcase_add_test(tc, test_one_sided);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_auth_words_and_privacy);
+    tcase_add_test(tc, test_loose_request_lines);
     tcase_add_test(tc, test_garbage_never_crashes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
