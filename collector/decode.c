@@ -458,7 +458,11 @@ static enum ar_decode_rc dec_ethertype(struct dctx *d, uint16_t et, const uint8_
         uint8_t vt = ar_cur_u8(&c);
         uint8_t code = ar_cur_u8(&c);
         ar_cur_skip(&c, 4);             /* session id, length */
-        uint16_t pp = ar_cur_be16(&c);
+        /* PPP protocol field compression (RFC 1661 6.5): a protocol whose
+         * first byte is odd was sent as that one byte (0x21 for IPv4). */
+        uint16_t pp = ar_cur_u8(&c);
+        if (!(pp & 1))
+            pp = (uint16_t)((pp << 8) | ar_cur_u8(&c));
         if (c.bad)
             return bad(d, WHY_TRUNC);
         if (vt != 0x11 || code != 0)
