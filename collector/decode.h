@@ -1,9 +1,12 @@
 /* decode.h - link, network and transport decoding with bounds-checked reads.
  *
  * Every byte is read through struct ar_cur, which never reads past caplen.
- * Supported: Ethernet (802.1Q, QinQ, MPLS, PPPoE session), Linux SLL and SLL2,
- * raw IPv4/IPv6, BSD loopback/NULL; IPv4, IPv6 (extension headers skipped),
- * TCP; VXLAN (UDP 4789) and GRE decapsulation (bounded depth). */
+ * Supported: Ethernet (802.1Q, QinQ, MPLS, PPPoE session with or without PPP
+ * protocol compression, 802.3 LLC/SNAP), Linux SLL and SLL2, raw IPv4/IPv6,
+ * BSD loopback/NULL, ARCNET (BSD and Linux), NFLOG; IPv4 (total length 0 from
+ * TSO/GSO captures means "what was captured"), IPv6 (extension headers
+ * skipped), TCP; VXLAN (UDP 4789), Teredo (UDP 3544, or any port when a
+ * 2001:0::/32 address is inside) and GRE decapsulation (bounded depth). */
 #ifndef AR_DECODE_H
 #define AR_DECODE_H
 

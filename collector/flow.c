@@ -132,12 +132,18 @@ static void flow_remove(struct ar_flow_table *t, struct ar_flow *f)
     free(f);
 }
 
-static void flow_touch(struct ar_flow_table *t, struct ar_flow *f, const struct ar_pkt *p, double ts)
+static void flow_touch(struct ar_flow_table *t, struct ar_flow *f, const struct ar_pkt *p, double ts,
+                       int dir)
 {
     if (ts > f->last_ts)
         f->last_ts = ts; /* packet time never runs backwards for a flow */
-    if (p->flags & AR_TCP_SYN)
+    if (p->flags & AR_TCP_SYN) {
         f->syn_seen = 1;
+        if (!f->isn_set[dir]) {
+            f->isn_set[dir] = 1;
+            f->isn[dir] = p->seq;
+        }
+    }
     lru_unlink(lru_of(t, f), f);
     if (p->flags & (AR_TCP_FIN | AR_TCP_RST)) {
         f->closed = 1;
@@ -154,7 +160,12 @@ struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, d
     for (f = t->buckets[h & t->mask]; f; f = f->hnext) {
         int d;
         if (f->hash == h && (d = flow_match(f, pkt)) >= 0) {
-            flow_touch(t, f, pkt, ts);
+            if (f->closed && (pkt->flags & (AR_TCP_SYN | AR_TCP_ACK | AR_TCP_RST)) == AR_TCP_SYN &&
+                (!f->isn_set[d] || f->isn[d] != pkt->seq)) {
+                flow_remove(t, f); /* a new connection on the old 5-tuple */
+                break;
+            }
+            flow_touch(t, f, pkt, ts, d);
             *dir = d;
             return f;
         }
@@ -187,7 +198,7 @@ struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, d
     lru_append(&t->open, f);
     t->count++;
     AR_INC(t->ctr, flows);
-    flow_touch(t, f, pkt, ts);
+    flow_touch(t, f, pkt, ts, swap);
     *dir = swap;
     return f;
 }

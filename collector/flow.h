@@ -18,6 +18,8 @@ struct ar_flow {
     double first_ts, last_ts;
     int closed;                 /* FIN or RST seen in either direction */
     int syn_seen;
+    uint32_t isn[2];            /* side d's ISN, when isn_set[d] (its first SYN) */
+    uint8_t isn_set[2];
     struct ar_stream st[2];     /* st[d] carries bytes sent by side d */
     void *app;                  /* owned by the user of the table */
     /* table links (private) */
@@ -36,7 +38,11 @@ struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_c
                                         ar_flow_free_fn on_free, void *ud);
 /* Find or create the flow of pkt; *dir is the side (0/1) that sent pkt.
  * Returns NULL when the table is full (max_flows hit and counted). A new
- * flow whose first packet is a SYN-ACK is oriented so side 0 is the client. */
+ * flow whose first packet is a SYN-ACK is oriented so side 0 is the client.
+ * A SYN (without ACK) on a closed flow (FIN or RST seen) whose ISN is not
+ * the one that side opened it with is a new connection on the same 5-tuple
+ * (port reuse, or a retry after a RST): the old flow is ended (on_free) and
+ * a new one, with the SYN's sender as side 0, replaces it. */
 struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, double ts, int *dir);
 /* Expire flows idle longer than flow_timeout (flow_timeout_closed if closed). */
 void ar_flow_expire(struct ar_flow_table *t, double now);

@@ -319,10 +319,22 @@ void ar_stream_segment(struct ar_stream *s, const struct ar_reasm_ctx *ctx, void
         len = 0;
     if (wire_len < len)
         wire_len = len;
-    if (flags & AR_TCP_SYN)
+    if ((flags & AR_TCP_SYN) && s->init && !s->established && (!s->syn || s->isn != seq) &&
+        s->next_seq == s->start && !s->ooo && !s->tail) {
+        /* A new ISN before anything was carried or acknowledged: the
+         * connection that the old one began never happened. Start over. */
+        ar_stream_free(s, ctx);
+        ar_stream_init(s);
+    }
+    if (flags & AR_TCP_SYN) {
+        if (!s->init) {
+            s->syn = 1;
+            s->isn = seq;
+        }
         seq++; /* the SYN occupies the ISN; data (TFO) starts after it */
+    }
     if (!s->init) {
-        s->next_seq = seq;
+        s->next_seq = s->start = seq;
         s->init = 1;
     }
     if ((flags & AR_TCP_FIN) && !s->fin) {
@@ -350,6 +362,8 @@ void ar_stream_ack(struct ar_stream *s, const struct ar_reasm_ctx *ctx, void *ud
 {
     if (!s->init)
         return;
+    if (s->syn && !s->established && seq_gt(ack, s->isn) && seq_leq(ack, s->next_seq))
+        s->established = 1; /* the peer took the SYN (and what we saw after it) */
     while (s->ooo && seq_gt(ack, s->ooo->seq)) {
         uint32_t to = s->ooo->seq;
         if (seq_gt(to, s->next_seq))

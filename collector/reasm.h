@@ -24,6 +24,10 @@ struct ar_stream {
     uint32_t ooo_bytes;
     uint32_t ooo_count;
     /* private */
+    int syn;                /* started by a SYN: isn is valid */
+    uint32_t isn;
+    uint32_t start;         /* first data sequence number */
+    int established;        /* the peer acknowledged the SYN */
     int fin_done;           /* on_fin was called */
     int tail;               /* bytes up to tail_end were sent but not captured */
     uint32_t tail_end;
@@ -41,6 +45,10 @@ struct ar_reasm_ctx {
 void ar_stream_init(struct ar_stream *s);
 /* A segment of this direction. With SYN, seq is the ISN (data starts at seq+1).
  * The first segment of a stream without SYN starts it at its own seq.
+ * A SYN with another ISN restarts a stream that has carried nothing yet and
+ * whose SYN the peer has not acknowledged (as Linux does: a SYN retransmitted
+ * with a new ISN, or a SYN after a RST/FIN that ended a connection before it
+ * started); after the handshake such a SYN is ignored.
  * len bytes were captured out of wire_len sent (snaplen): the missing tail is
  * a gap once delivery reaches it. */
 void ar_stream_segment(struct ar_stream *s, const struct ar_reasm_ctx *ctx, void *ud, int dir,

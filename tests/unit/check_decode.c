@@ -130,6 +130,8 @@ static void expect_seg(int family, const struct fb *f, size_t l3off)
     ck_assert_uint_eq(ctr.v[AR_CTR_pkt_malformed], 0);
 }
 
+static void all_prefixes(int dlt, const struct fb *f);
+
 /* ---- link types */
 
 START_TEST(test_ethernet_ipv4)
@@ -223,6 +225,30 @@ START_TEST(test_pppoe)
     v6tcp(&f);
     ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
     expect_seg(6, &f, 22);
+
+    /* suricata-verify/bug-4810: protocol field compression, IPv4 as one
+     * byte 0x21 (and IPv6 as 0x57) */
+    f.n = 0;
+    eth(&f, 0x8864);
+    put8(&f, 0x11);
+    put8(&f, 0x00);
+    put16(&f, 0x002d);
+    put16(&f, (uint16_t)(1 + 40 + PLEN));
+    put8(&f, 0x21);
+    v4tcp(&f);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(4, &f, 21);
+    all_prefixes(1, &f);
+    f.n = 0;
+    eth(&f, 0x8864);
+    put8(&f, 0x11);
+    put8(&f, 0x00);
+    put16(&f, 0x002d);
+    put16(&f, (uint16_t)(1 + 60 + PLEN));
+    put8(&f, 0x57);
+    v6tcp(&f);
+    ck_assert_int_eq(run(1, &f), AR_DEC_TCP);
+    expect_seg(6, &f, 21);
 
     /* LCP is not ours */
     f.n = 0;

@@ -127,6 +127,74 @@ START_TEST(test_synack_first)
 }
 END_TEST
 
+/* suricata-verify/bug-3844: SYN (ISN 1111), RST from the server, SYN again
+ * with ISN 3333. The second SYN opens a new connection: the old flow is
+ * ended and a new one starts. A retransmitted SYN with the same ISN, or a
+ * SYN with another ISN while the flow is open, stays on the flow. */
+START_TEST(test_syn_after_close_restarts)
+{
+    struct ar_flow_table *t = ar_flow_table_new(&lim, &ctr, on_free, &freed);
+    int dir = -1;
+    struct ar_pkt syn = mk(1, 1, 12345, AR_TCP_SYN);
+    syn.seq = 1111;
+    struct ar_flow *f = ar_flow_get(t, &syn, 1.0, &dir);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->isn_set[0], 1);
+    ck_assert_uint_eq(f->isn[0], 1111);
+    f->app = malloc(16);
+
+    /* open: a SYN with another ISN is not a new connection here */
+    struct ar_pkt syn2 = syn;
+    syn2.seq = 9999;
+    ck_assert_ptr_eq(ar_flow_get(t, &syn2, 1.1, &dir), f);
+    ck_assert_int_eq(freed, 0);
+    ck_assert_uint_eq(f->isn[0], 1111);
+
+    struct ar_pkt rst = mk(0, 1, 12345, AR_TCP_RST);
+    rst.seq = 2222;
+    ck_assert_ptr_eq(ar_flow_get(t, &rst, 1.2, &dir), f);
+    ck_assert_int_eq(f->closed, 1);
+
+    /* closed: the same SYN again (retransmission) keeps the flow */
+    ck_assert_ptr_eq(ar_flow_get(t, &syn, 1.3, &dir), f);
+    ck_assert_int_eq(freed, 0);
+    /* a SYN-ACK is no new connection either */
+    struct ar_pkt sa = mk(0, 1, 12345, AR_TCP_SYN | AR_TCP_ACK);
+    sa.seq = 4444;
+    ck_assert_ptr_eq(ar_flow_get(t, &sa, 1.35, &dir), f);
+    ck_assert_int_eq(freed, 0);
+
+    /* closed + SYN with a new ISN: the old flow ends, a new one starts */
+    struct ar_pkt syn3 = syn;
+    syn3.seq = 3333;
+    struct ar_flow *g = ar_flow_get(t, &syn3, 1.4, &dir);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(freed, 1);
+    ck_assert_int_eq(dir, 0);
+    ck_assert_int_eq(g->closed, 0);
+    ck_assert_ptr_null(g->app);
+    ck_assert_uint_eq(g->isn[0], 3333);
+    ck_assert_uint_eq(g->port[0], 12345);
+    ck_assert(g->first_ts == 1.4);
+    ck_assert_uint_eq(ar_flow_table_count(t), 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows], 2);
+
+    /* the server side reusing the tuple with a SYN is a new flow too,
+     * oriented from its sender */
+    g->app = malloc(16);
+    struct ar_pkt fin = mk(1, 1, 12345, AR_TCP_FIN | AR_TCP_ACK);
+    ar_flow_get(t, &fin, 1.5, &dir);
+    struct ar_pkt ssyn = mk(0, 1, 12345, AR_TCP_SYN);
+    ssyn.seq = 77;
+    struct ar_flow *h = ar_flow_get(t, &ssyn, 1.6, &dir);
+    ck_assert_int_eq(freed, 2);
+    ck_assert_int_eq(dir, 0);
+    ck_assert_uint_eq(h->port[0], 80);
+    ck_assert_uint_eq(ar_flow_table_count(t), 1);
+    ar_flow_table_free(t);
+}
+END_TEST
+
 START_TEST(test_max_flows)
 {
     lim.max_flows = 2;
@@ -301,6 +369,7 @@ static Suite *flow_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_both_directions);
     tcase_add_test(tc, test_synack_first);
+    tcase_add_test(tc, test_syn_after_close_restarts);
     tcase_add_test(tc, test_max_flows);
     tcase_add_test(tc, test_expiry_by_packet_time);
     tcase_add_test(tc, test_closed_timeout);

@@ -483,6 +483,96 @@ END_TEST
  * random ACKs and tight bounds. The callbacks rebuild the stream by position
  * (gaps leave '?'): every delivered byte must be the byte at its position,
  * and the positions must add up to next_seq. */
+/* suricata-verify/bug-7657-01: a flood of SYNs with random ISNs on the same
+ * tuple, the real SYN among them (and retransmitted last). Until anything is
+ * carried or the peer acknowledges a SYN, each new ISN restarts the stream;
+ * data then follows the ISN that the handshake used. */
+START_TEST(test_syn_new_isn_restarts)
+{
+    seg(1317897315u, AR_TCP_SYN, "");
+    seg(4291095205u, AR_TCP_SYN, "");  /* the real one */
+    seg(1492084391u, AR_TCP_SYN, "");
+    seg(131633618u, AR_TCP_SYN, "");
+    seg(4291095205u, AR_TCP_SYN, "");  /* the real one again */
+    ck_assert_uint_eq(st.next_seq, 4291095206u);
+    ar_stream_ack(&st, &ctx, snk, 1, 4291095206u); /* SYN-ACK */
+    seg(4291095206u, AR_TCP_ACK, "POST / HTTP/1.1\r\n");
+    seg(4291095206u + 17, AR_TCP_ACK, "\r\n");
+    expect("POST / HTTP/1.1\r\n\r\n");
+    ck_assert_int_eq(snk->ngaps, 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_tcp_out_of_order], 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_tcp_retransmitted], 0);
+}
+END_TEST
+
+/* Once the peer acknowledged the SYN, a SYN with another ISN is ignored
+ * (Linux answers it with a challenge ACK): it cannot move the stream. Same
+ * once data was carried. A retransmitted SYN (same ISN) changes nothing. */
+START_TEST(test_syn_new_isn_ignored_when_established)
+{
+    seg(1000, AR_TCP_SYN, "");
+    seg(1000, AR_TCP_SYN, "");
+    ar_stream_ack(&st, &ctx, snk, 1, 1001);
+    seg(50000, AR_TCP_SYN, "");
+    ck_assert_uint_eq(st.next_seq, 1001);
+    seg(1001, AR_TCP_ACK, "abc");
+    seg(90000, AR_TCP_SYN, "");
+    seg(1004, AR_TCP_ACK, "def");
+    expect("abcdef");
+    ck_assert_int_eq(snk->ngaps, 0);
+}
+END_TEST
+
+/* Without an ACK from the peer, data carried also pins the stream. */
+START_TEST(test_syn_new_isn_ignored_after_data)
+{
+    seg(1000, AR_TCP_SYN, "");
+    seg(1001, AR_TCP_ACK, "abc");
+    seg(7000, AR_TCP_SYN, "");
+    seg(1004, AR_TCP_ACK, "def");
+    expect("abcdef");
+    ck_assert_uint_eq(st.next_seq, 1007);
+}
+END_TEST
+
+/* suricata-verify/bug-3286-02-linux-evasion: the server answers the SYN with
+ * a RST-ACK and a FIN at sequence 0, then a SYN-ACK with ISN 26175 and the
+ * real response. The FIN at 0 carried nothing: the SYN-ACK restarts the
+ * stream and the response is delivered (it used to fall after the FIN). */
+START_TEST(test_synack_after_bare_fin_restarts)
+{
+    seg(0, AR_TCP_FIN | AR_TCP_ACK, "");
+    ck_assert_int_eq(snk->fins, 1);
+    seg(26175, AR_TCP_SYN | AR_TCP_ACK, "");
+    ck_assert_int_eq(st.fin, 0);
+    ck_assert_uint_eq(st.next_seq, 26176);
+    seg(26176, AR_TCP_PSH | AR_TCP_ACK, "HTTP/1.1 200 OK\r\n");
+    expect("HTTP/1.1 200 OK\r\n");
+    expect_log("FD");
+
+    /* a FIN after data: the stream ended with data, a new SYN-ACK is ignored */
+    seg(26176 + 17, AR_TCP_FIN | AR_TCP_ACK, "");
+    seg(123, AR_TCP_SYN | AR_TCP_ACK, "");
+    seg(124, AR_TCP_ACK, "x");
+    expect("HTTP/1.1 200 OK\r\n");
+    ck_assert_int_eq(snk->fins, 2);
+}
+END_TEST
+
+/* A stream holding early data for its ISN is not restarted by a new SYN:
+ * the buffer stays (and stays accounted) and fills in when the hole does. */
+START_TEST(test_syn_new_isn_keeps_buffered)
+{
+    seg(1000, AR_TCP_SYN, "");
+    seg(1005, AR_TCP_ACK, "late");     /* buffered, hole before it */
+    seg(4000, AR_TCP_SYN, "");
+    ck_assert_ptr_nonnull(st.ooo);
+    ck_assert_uint_eq(total, 4);
+    seg(1001, AR_TCP_ACK, "abcd");
+    expect("abcdlate");
+}
+END_TEST
+
 START_TEST(test_random_stream)
 {
     enum { N = 4000 };
@@ -578,6 +668,11 @@ static Suite *reasm_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_fin);
     tcase_add_test(tc, test_fin_waits_for_hole);
+    tcase_add_test(tc, test_syn_new_isn_restarts);
+    tcase_add_test(tc, test_syn_new_isn_ignored_when_established);
+    tcase_add_test(tc, test_syn_new_isn_ignored_after_data);
+    tcase_add_test(tc, test_synack_after_bare_fin_restarts);
+    tcase_add_test(tc, test_syn_new_isn_keeps_buffered);
     tcase_add_test(tc, test_free_returns_bytes);
     tcase_add_loop_test(tc, test_random_stream, 0, 4);
     suite_add_tcase(s, tc);
