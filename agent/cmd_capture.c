@@ -228,6 +228,9 @@ int cmd_capture(int argc, char **argv)
     ar_load_config(&r.cfg, config);
     if (!filter)
         filter = r.cfg.filter;
+    /* every file and the filter are checked before the database is touched */
+    if (ar_capture_check(files, nfiles, filter, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_USAGE, "%s", err);
     r.db_path = ar_db_path(db, &r.cfg);
     if (ar_store_open(r.db_path, AR_STORE_RW, &r.store, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
@@ -254,8 +257,10 @@ int cmd_capture(int argc, char **argv)
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (ar_capture_files(col, files, nfiles, filter, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_USAGE, "%s", err); /* nothing written to the database */
+    if (ar_capture_files(col, files, nfiles, filter, err, sizeof(err)) < 0) {
+        ar_store_close(r.store); /* nothing written to the database */
+        ar_die(AR_EXIT_USAGE, "%s", err);
+    }
     ar_collector_finish(col);
     flush(&r);
     clock_gettime(CLOCK_MONOTONIC, &t1);

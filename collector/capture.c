@@ -6,6 +6,7 @@
 #include "../core/log.h"
 #include "collector.h"
 
+/* c == NULL: only check that the file opens as a capture and the filter compiles. */
 static int read_one(struct ar_collector *c, const char *file, const char *filter, char *err,
                     size_t errsz)
 {
@@ -25,11 +26,17 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
     int have_prog = 0;
     if (filter && *filter) {
         if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-            snprintf(err, errsz, "%s: bad filter '%s': %s", file, filter, pcap_geterr(p));
+            snprintf(err, errsz, "--filter '%s': %s", filter, pcap_geterr(p));
             pcap_close(p);
             return -1;
         }
         have_prog = 1;
+    }
+    if (!c) {
+        if (have_prog)
+            pcap_freecode(&prog);
+        pcap_close(p);
+        return 0;
     }
     int dlt = pcap_datalink(p);
     struct pcap_pkthdr *hdr;
@@ -59,6 +66,14 @@ int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles, con
 {
     for (int i = 0; i < nfiles; i++)
         if (read_one(c, files[i], filter, err, errsz) < 0)
+            return -1;
+    return 0;
+}
+
+int ar_capture_check(char *const *files, int nfiles, const char *filter, char *err, size_t errsz)
+{
+    for (int i = 0; i < nfiles; i++)
+        if (read_one(NULL, files[i], filter, err, errsz) < 0)
             return -1;
     return 0;
 }

@@ -38,5 +38,9 @@ struct ar_counters *ar_collector_counters(struct ar_collector *c);
  * naming the file in err. A truncated last packet is counted, not an error. */
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles,
                      const char *filter, char *err, size_t errsz);
+/* Check, before anything is read or written, that every file opens as a
+ * capture and that the filter compiles. Same errors as ar_capture_files. */
+int ar_capture_check(char *const *files, int nfiles, const char *filter, char *err,
+                     size_t errsz);
 
 #endif

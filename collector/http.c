@@ -32,6 +32,7 @@ enum hdr { H_OTHER, H_HOST, H_CTYPE, H_AUTHZ, H_COOKIE, H_APIKEY };
 #define QNAME_MAX 64
 #define FIELD_MAX 32
 #define VAL_MAX 256
+#define ORPHANS_MAX 4   /* responses held for a request not yet seen */
 
 struct pending {
     char method[TOK_MAX + 1];
@@ -53,9 +54,9 @@ struct hdir {
     enum dstate st;
     int quiet;              /* SCAN after an upgrade request: not an error */
     char *carry;            /* SCAN: the current line, bounded */
-    size_t ncarry;
+    size_t ncarry, carry_cap;
     char *line;             /* START: the request line so far (bounded) */
-    size_t nline;
+    size_t nline, line_cap;
     int line_trunc;         /* longer than max_target: middle dropped */
     char tail[16];          /* last bytes of a truncated line (its version) */
     size_t ntail;
@@ -93,6 +94,14 @@ struct ar_http {
     int seen;
     int done;
     uint64_t requests;      /* request heads parsed on this connection */
+    /* responses that came before any request to pair with (a request still in
+     * flight in a reordered capture, or a server that answers first) */
+    struct orphan {
+        int status;
+        double ts;
+        char ct[CT_MAX];
+    } orphans[ORPHANS_MAX];
+    unsigned norphans;
 };
 
 /* Methods llhttp 8.1 parses in HTTP mode (llhttp.h HTTP_METHOD_MAP). */
@@ -437,6 +446,7 @@ static void dir_dead(struct hdir *d)
     free(d->carry);
     d->carry = NULL;
     d->ncarry = 0;
+    d->carry_cap = 0;
 }
 
 static void tunnel(struct ar_http *h)
@@ -465,7 +475,34 @@ static struct pending *push_request(struct hdir *d)
     split_target(d, rq);
     h->seen = 1;
     h->requests++;
+    if (h->norphans && h->qlen == 1) {
+        /* its response came first */
+        emit(h, rq, h->orphans[0].status, h->orphans[0].ct, 0);
+        q_pop(h);
+        memmove(&h->orphans[0], &h->orphans[1], --h->norphans * sizeof(h->orphans[0]));
+        return NULL;
+    }
     return rq;
+}
+
+static void orphan_release(struct ar_http *h)
+{
+    struct orphan *o = &h->orphans[0];
+    if (!h->requests)
+        emit(h, NULL, o->status, o->ct, o->ts); /* a one-sided capture */
+    else
+        AR_INC(h->env.ctr, responses_no_request); /* answers bytes that were not HTTP */
+    memmove(&h->orphans[0], &h->orphans[1], --h->norphans * sizeof(h->orphans[0]));
+}
+
+static void orphan_push(struct ar_http *h, int status, const char *ct, double ts)
+{
+    if (h->norphans == ORPHANS_MAX)
+        orphan_release(h);
+    struct orphan *o = &h->orphans[h->norphans++];
+    o->status = status;
+    o->ts = ts;
+    ar_strlcpy(o->ct, ct, sizeof(o->ct));
 }
 
 static int on_headers_complete(llhttp_t *p)
@@ -483,10 +520,10 @@ static int on_headers_complete(llhttp_t *p)
     if (status >= 100 && status < 200 && status != 101)
         return 0; /* interim: the final response follows */
     struct pending *rq = q_front(h);
-    if (rq || !h->requests)
+    if (rq)
         emit(h, rq, status, d->ctype, d->msg_ts);
     else
-        AR_INC(h->env.ctr, responses_no_request); /* its request was not HTTP we could parse */
+        orphan_push(h, status, d->ctype, d->msg_ts);
     int rc = 0;
     if (rq && strcmp(rq->method, "HEAD") == 0)
         rc = 1;
@@ -665,16 +702,14 @@ static int begin_request_line(struct hdir *d, const char *line, size_t n)
 
     memcpy(d->method, line, t);
     d->method[t] = '\0';
-    if (!d->url)
-        d->url = ar_xmalloc(max + 1);
     size_t ul = te - ts;
     if (ul > max || d->line_trunc) {
         AR_INC(d->h->env.ctr, limit_max_target);
         if (ul > max)
             ul = max;
     }
-    memcpy(d->url, line + ts, ul);
-    d->url[ul] = '\0';
+    free(d->url);
+    d->url = ar_xstrndup(line + ts, ul);
     d->url_len = ul;
 
     const char *m = known_method(d->method);
@@ -773,8 +808,15 @@ static void scan(struct hdir *d, const uint8_t *data, size_t len)
     while (pos < len) {
         const uint8_t *nl = memchr(data + pos, '\n', len - pos);
         size_t take = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
-        if (!d->carry)
-            d->carry = ar_xmalloc(cap + 1);
+        size_t need = take >= cap ? cap : AR_MIN(cap, d->ncarry + take);
+        if (need > d->carry_cap) {
+            size_t nc = d->carry_cap ? d->carry_cap : 256;
+            while (nc < need)
+                nc *= 2;
+            nc = AR_MIN(nc, cap);
+            d->carry = ar_xrealloc(d->carry, nc + 1);
+            d->carry_cap = nc;
+        }
         /* keep only the last `cap` bytes of an overlong line */
         if (take >= cap) {
             skipped(d, d->ncarry + take - cap);
@@ -820,6 +862,7 @@ static void scan(struct hdir *d, const uint8_t *data, size_t len)
         size_t n = d->ncarry;
         d->carry = NULL;
         d->ncarry = 0;
+        d->carry_cap = 0;
         d->quiet = 0;
         if (kind == 1) {
             d->line_trunc = 0;
@@ -856,8 +899,16 @@ static void start(struct hdir *d, const uint8_t *data, size_t len)
     }
     const uint8_t *nl = memchr(data + pos, '\n', len - pos);
     size_t take = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
-    if (!d->line)
-        d->line = ar_xmalloc(cap + 1);
+    size_t want = AR_MIN(cap, d->nline + take);
+    if (want > d->line_cap) {
+        /* grown on demand: most request lines are short; bounded by max_target */
+        size_t nc = d->line_cap ? d->line_cap : 256;
+        while (nc < want)
+            nc *= 2;
+        nc = AR_MIN(nc, cap);
+        d->line = ar_xrealloc(d->line, nc + 1);
+        d->line_cap = nc;
+    }
     size_t room = cap - d->nline;
     memcpy(d->line + d->nline, data + pos, take < room ? take : room);
     if (take > room) {
@@ -890,6 +941,7 @@ static void start(struct hdir *d, const uint8_t *data, size_t len)
         /* not a request line: maybe a request glued after junk */
         char *line = d->line;
         d->line = NULL;
+        d->line_cap = 0;
         parse_error(d);
         scan(d, (const uint8_t *)line, n);
         free(line);
@@ -980,6 +1032,12 @@ void ar_http_gap(struct ar_http *h, int side, uint32_t bytes)
  * keep the request its line announced. */
 static void flush_partial(struct hdir *d)
 {
+    if (d->st == DS_START && d->nline) {
+        size_t n = d->nline;
+        d->nline = 0;
+        if (begin_request_line(d, d->line, n) < 0)
+            return;
+    }
     if (d->st == DS_PARSE && d->p.type == HTTP_REQUEST && d->in_message && !d->pushed &&
         d->method[0]) {
         push_request(d);
@@ -1007,6 +1065,8 @@ void ar_http_end(struct ar_http *h)
         emit(h, q_front(h), -1, NULL, 0);
         q_pop(h);
     }
+    while (h->norphans)
+        orphan_release(h);
 }
 
 void ar_http_free(struct ar_http *h)

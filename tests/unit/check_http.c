@@ -412,6 +412,38 @@ START_TEST(test_loose_request_lines)
 }
 END_TEST
 
+START_TEST(test_response_before_request)
+{
+    /* a reordered capture: the response to /a is seen before /a itself */
+    struct ar_http *h = conn(0);
+    feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    feed(h, 0, "GET /a HTTP/1.1\r\nHost: r\r\n\r\nGET /b HTTP/1.1\r\nHost: r\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    feed(h, 0, "GET /c HTTP/1.1\r\nHost: r\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 3);
+    ck_assert_str_eq(got[0].path, "/a");
+    ck_assert_int_eq(got[0].status, 200);
+    ck_assert_str_eq(got[1].path, "/b");
+    ck_assert_int_eq(got[1].status, 404);
+    ck_assert_str_eq(got[2].path, "/c");
+    ck_assert_int_eq(got[2].status, 500);
+}
+END_TEST
+
+START_TEST(test_unterminated_http09_at_end)
+{
+    struct ar_http *h = conn(0);
+    feed(h, 0, "GET /");
+    feed(h, 1, "<html>hi</html>");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].method, "GET");
+    ck_assert_str_eq(got[0].path, "/");
+}
+END_TEST
+
 START_TEST(test_garbage_never_crashes)
 {
     /* random bytes in both directions, in random-size pieces */
@@ -467,6 +499,8 @@ int main(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_auth_words_and_privacy);
     tcase_add_test(tc, test_loose_request_lines);
+    tcase_add_test(tc, test_response_before_request);
+    tcase_add_test(tc, test_unterminated_http09_at_end);
     tcase_add_test(tc, test_garbage_never_crashes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
