@@ -1093,15 +1093,3 @@ int ar_http_done(const struct ar_http *h)
 {
     return h->done;
 }
-
-int ar_http_looks_like(const uint8_t *buf, size_t len)
-{
-    if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0)
-        return 2;
-    size_t t = 0;
-    while (t < len && t <= TOK_MAX && is_tok_char(buf[t]))
-        t++;
-    if (t >= 3 && t < len && buf[t] == ' ' && is_tok_start(buf[0]))
-        return 1;
-    return 0;
-}

@@ -39,7 +39,4 @@ int ar_http_seen(const struct ar_http *h);
 /* 1 when neither direction will parse HTTP any more (tunnel). */
 int ar_http_done(const struct ar_http *h);
 
-/* Does buf start like an HTTP/1.x request or status line? (for classification) */
-int ar_http_looks_like(const uint8_t *buf, size_t len);
-
 #endif

@@ -364,6 +364,17 @@ void ar_stream_ack(struct ar_stream *s, const struct ar_reasm_ctx *ctx, void *ud
         return;
     if (s->syn && !s->established && seq_gt(ack, s->isn) && seq_leq(ack, s->next_seq))
         s->established = 1; /* the peer took the SYN (and what we saw after it) */
+    if (!s->ooo || !seq_gt(ack, s->ooo->seq))
+        return;
+    /* One ACK past a hole is not enough: in a capture reordered on its way to
+     * the sniffer, the ACK may come just before the segment that fills the
+     * hole. The hole is skipped when a second ACK still proves it. */
+    if (s->hole_acks == 0 || s->hole_seq != s->next_seq) {
+        s->hole_seq = s->next_seq;
+        s->hole_acks = 1;
+        return;
+    }
+    s->hole_acks = 0;
     while (s->ooo && seq_gt(ack, s->ooo->seq)) {
         uint32_t to = s->ooo->seq;
         if (seq_gt(to, s->next_seq))

@@ -28,6 +28,8 @@ struct ar_stream {
     uint32_t isn;
     uint32_t start;         /* first data sequence number */
     int established;        /* the peer acknowledged the SYN */
+    uint32_t hole_seq;      /* next_seq when an ACK first proved the hole after it */
+    int hole_acks;          /* ACKs past that hole so far (a hole is skipped on the 2nd) */
     int fin_done;           /* on_fin was called */
     int tail;               /* bytes up to tail_end were sent but not captured */
     uint32_t tail_end;

@@ -303,7 +303,10 @@ START_TEST(test_gap_by_ack)
     ar_stream_ack(&st, &ctx, snk, 1, 1013); /* up to, not past, the buffered segment */
     ck_assert_int_eq(snk->ngaps, 0);
     expect("ab");
-    ar_stream_ack(&st, &ctx, snk, 1, 1018);
+    ar_stream_ack(&st, &ctx, snk, 1, 1018); /* first proof: wait, the filler may be late */
+    ck_assert_int_eq(snk->ngaps, 0);
+    expect("ab");
+    ar_stream_ack(&st, &ctx, snk, 1, 1018); /* second proof: skip */
     ck_assert_int_eq(snk->ngaps, 1);
     ck_assert_uint_eq(snk->gaps[0], 10);
     expect("ablater");
@@ -313,12 +316,28 @@ START_TEST(test_gap_by_ack)
 }
 END_TEST
 
+START_TEST(test_ack_before_late_filler)
+{
+    /* reordered capture: the ACK covering the hole comes before the segment
+     * that fills it; nothing may be lost */
+    seg(1000, AR_TCP_SYN, "");
+    seg(1004, 0, "late");
+    ar_stream_ack(&st, &ctx, snk, 1, 1008);
+    seg(1001, 0, "abc");
+    expect("abclate");
+    ck_assert_int_eq(snk->ngaps, 0);
+    ck_assert_uint_eq(st.next_seq, 1008);
+}
+END_TEST
+
 START_TEST(test_ack_skips_several_holes)
 {
     seg(1000, AR_TCP_SYN, "");
     seg(1005, 0, "b");
     seg(1010, 0, "c");
     seg(1020, 0, "d");
+    ar_stream_ack(&st, &ctx, snk, 1, 1011);
+    ck_assert_int_eq(snk->ngaps, 0);
     ar_stream_ack(&st, &ctx, snk, 1, 1011);
     expect("bc");
     ck_assert_int_eq(snk->ngaps, 2);
@@ -657,6 +676,7 @@ static Suite *reasm_suite(void)
     tcase_add_test(tc, test_gap_by_byte_bounds);
     tcase_add_test(tc, test_single_segment_over_bound);
     tcase_add_test(tc, test_gap_by_ack);
+    tcase_add_test(tc, test_ack_before_late_filler);
     tcase_add_test(tc, test_ack_skips_several_holes);
     tcase_add_test(tc, test_snaplen_tail);
     tcase_add_test(tc, test_snaplen_tail_filled_by_real_data);
