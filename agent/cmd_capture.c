@@ -61,18 +61,12 @@ static void on_exchange(const struct ar_exchange *x, void *ud)
     if (r->xfp) {
         struct ar_json *j = &r->j;
         ar_json_obj_open(j);
-        ar_json_key(j, "ts");
-        ar_json_double(j, x->ts, 6);
-        ar_json_key(j, "client");
-        ar_json_str(j, x->client);
-        ar_json_key(j, "server");
-        ar_json_str(j, x->server);
-        ar_json_key(j, "method");
-        ar_json_str(j, x->method);
-        ar_json_key(j, "host");
-        ar_json_str(j, x->host);
-        ar_json_key(j, "path");
-        ar_json_str(j, x->path);
+        ar_json_kdouble(j, "ts", x->ts, 6);
+        ar_json_kstr(j, "client", x->client);
+        ar_json_kstr(j, "server", x->server);
+        ar_json_kstr(j, "method", x->method);
+        ar_json_kstr(j, "host", x->host);
+        ar_json_kstr(j, "path", x->path);
         ar_json_key(j, "query");
         ar_json_arr_open(j);
         for (const char *q = x->query; *q;) {
@@ -87,12 +81,9 @@ static void on_exchange(const struct ar_exchange *x, void *ud)
             ar_json_null(j);
         else
             ar_json_int(j, x->status);
-        ar_json_key(j, "req_content_type");
-        ar_json_str(j, x->req_ct);
-        ar_json_key(j, "resp_content_type");
-        ar_json_str(j, x->resp_ct);
-        ar_json_key(j, "auth");
-        ar_json_str(j, x->auth);
+        ar_json_kstr(j, "req_content_type", x->req_ct);
+        ar_json_kstr(j, "resp_content_type", x->resp_ct);
+        ar_json_kstr(j, "auth", x->auth);
         ar_json_obj_close(j);
         write_line(r, r->xfp);
     }
@@ -111,16 +102,11 @@ static void on_tls(const struct ar_tls *t, void *ud)
     if (r->tfp && t->server_name[0]) {
         struct ar_json *j = &r->j;
         ar_json_obj_open(j);
-        ar_json_key(j, "ts");
-        ar_json_double(j, t->ts, 6);
-        ar_json_key(j, "client");
-        ar_json_str(j, t->client);
-        ar_json_key(j, "server");
-        ar_json_str(j, t->server);
-        ar_json_key(j, "server_name");
-        ar_json_str(j, t->server_name);
-        ar_json_key(j, "alpn");
-        ar_json_str(j, t->alpn);
+        ar_json_kdouble(j, "ts", t->ts, 6);
+        ar_json_kstr(j, "client", t->client);
+        ar_json_kstr(j, "server", t->server);
+        ar_json_kstr(j, "server_name", t->server_name);
+        ar_json_kstr(j, "alpn", t->alpn);
         ar_json_obj_close(j);
         write_line(r, r->tfp);
     }
@@ -152,13 +138,10 @@ static void summary(const struct run *r, double secs, int json)
     ar_json_init(&j);
     ar_json_obj_open(&j);
     for (int i = 0; i < AR_CTR__COUNT; i++) {
-        ar_json_key(&j, ar_counter_name(i));
-        ar_json_uint(&j, c->v[i]);
+        ar_json_kuint(&j, ar_counter_name(i), c->v[i]);
     }
-    ar_json_key(&j, "seconds");
-    ar_json_double(&j, secs, 3);
-    ar_json_key(&j, "mb_per_s");
-    ar_json_double(&j, secs > 0 ? mb / secs : 0.0, 1);
+    ar_json_kdouble(&j, "seconds", secs, 3);
+    ar_json_kdouble(&j, "mb_per_s", secs > 0 ? mb / secs : 0.0, 1);
     ar_json_obj_close(&j);
     ar_json_append(&j, "\n", 1);
     ar_json_write(&j, stdout);

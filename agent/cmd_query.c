@@ -109,18 +109,12 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     }
     struct ar_json *j = &o->j;
     ar_json_obj_open(j);
-    ar_json_key(j, "host");
-    ar_json_str(j, e->host);
-    ar_json_key(j, "method");
-    ar_json_str(j, e->method);
-    ar_json_key(j, "path");
-    ar_json_str(j, e->tmpl);
-    ar_json_key(j, "hits");
-    ar_json_uint(j, e->hits);
-    ar_json_key(j, "first_seen");
-    ar_json_str(j, first);
-    ar_json_key(j, "last_seen");
-    ar_json_str(j, last);
+    ar_json_kstr(j, "host", e->host);
+    ar_json_kstr(j, "method", e->method);
+    ar_json_kstr(j, "path", e->tmpl);
+    ar_json_kuint(j, "hits", e->hits);
+    ar_json_kstr(j, "first_seen", first);
+    ar_json_kstr(j, "last_seen", last);
     ar_json_key(j, "statuses");
     ar_json_obj_open(j);
     for (uint32_t i = 0; i < e->nstatuses; i++) {
@@ -144,12 +138,10 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     ar_json_key(j, "response");
     json_valset(j, &e->resp_ct);
     ar_json_obj_close(j);
-    ar_json_key(j, "clients");
-    ar_json_uint(j, ar_hll_estimate(e->hll));
+    ar_json_kuint(j, "clients", ar_hll_estimate(e->hll));
     ar_json_key(j, "servers");
     json_valset(j, &e->servers);
-    ar_json_key(j, "rule");
-    ar_json_str(j, e->rule);
+    ar_json_kstr(j, "rule", e->rule);
     ar_json_key(j, "noise");
     ar_json_bool(j, ar_endpoint_is_noise(e));
     ar_json_obj_close(j);
@@ -205,12 +197,9 @@ static int print_tls(const char *name, const char *alpn, uint64_t conns, void *u
         return 0;
     }
     ar_json_obj_open(t->j);
-    ar_json_key(t->j, "server_name");
-    ar_json_str(t->j, name);
-    ar_json_key(t->j, "alpn");
-    ar_json_str(t->j, alpn);
-    ar_json_key(t->j, "connections");
-    ar_json_uint(t->j, conns);
+    ar_json_kstr(t->j, "server_name", name);
+    ar_json_kstr(t->j, "alpn", alpn);
+    ar_json_kuint(t->j, "connections", conns);
     ar_json_obj_close(t->j);
     return 0;
 }
@@ -230,13 +219,11 @@ int cmd_stats(int argc, char **argv)
     struct tls_out t = { &j, a.json };
     if (a.json) {
         ar_json_obj_open(&j);
-        ar_json_key(&j, "runs");
-        ar_json_uint(&j, st.runs);
+        ar_json_kuint(&j, "runs", st.runs);
         ar_json_key(&j, "counters");
         ar_json_obj_open(&j);
         for (int i = 0; i < AR_CTR__COUNT; i++) {
-            ar_json_key(&j, ar_counter_name(i));
-            ar_json_uint(&j, st.total.v[i]);
+            ar_json_kuint(&j, ar_counter_name(i), st.total.v[i]);
         }
         ar_json_obj_close(&j);
         ar_json_key(&j, "tls_only_hosts");

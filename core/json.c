@@ -212,3 +212,21 @@ int ar_json_write(struct ar_json *j, FILE *fp)
         return -1;
     return 0;
 }
+
+void ar_json_kstr(struct ar_json *j, const char *k, const char *v)
+{
+    ar_json_key(j, k);
+    ar_json_str(j, v);
+}
+
+void ar_json_kuint(struct ar_json *j, const char *k, uint64_t v)
+{
+    ar_json_key(j, k);
+    ar_json_uint(j, v);
+}
+
+void ar_json_kdouble(struct ar_json *j, const char *k, double v, int decimals)
+{
+    ar_json_key(j, k);
+    ar_json_double(j, v, decimals);
+}

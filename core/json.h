@@ -33,6 +33,10 @@ void ar_json_double(struct ar_json *j, double v, int decimals);
 void ar_json_bool(struct ar_json *j, int v);
 void ar_json_null(struct ar_json *j);
 void ar_json_raw(struct ar_json *j, const char *s);       /* pre-encoded JSON value */
+/* key + value in one call */
+void ar_json_kstr(struct ar_json *j, const char *k, const char *v);
+void ar_json_kuint(struct ar_json *j, const char *k, uint64_t v);
+void ar_json_kdouble(struct ar_json *j, const char *k, double v, int decimals);
 /* Append raw bytes, no comma logic (for newlines between documents). */
 void ar_json_append(struct ar_json *j, const char *s, size_t n);
 /* Write the buffer to fp; returns 0 or -1. */

@@ -322,15 +322,6 @@ static int under_parent(const char *tmpl, const char *parent)
     return strncmp(tmpl, parent, pl) == 0 && tmpl[pl] == '/';
 }
 
-static size_t count_ci(const char *s, const char *needle)
-{
-    size_t n = 0, l = strlen(needle);
-    for (; *s; s++)
-        if (ar_strncaseeq(s, needle, l))
-            n++;
-    return n;
-}
-
 int ar_endpoint_retemplate(struct ar_templater *tp, const char *host, const char *tmpl,
                            char *out, size_t outsz, const char **rule, int *collapsed)
 {
@@ -339,10 +330,6 @@ int ar_endpoint_retemplate(struct ar_templater *tp, const char *host, const char
     if (collapsed)
         *collapsed = ret == 1;
     if (strcmp(out, tmpl) == 0)
-        return 0;
-    /* ar_template() writes a literal '{' as %7B: a parameter of ours it did not
-     * take for one. Better an endpoint left unmerged than a mangled one. */
-    if (strchr(tmpl, '{') && count_ci(out, "%7B") > count_ci(tmpl, "%7B"))
         return 0;
     if (rule)
         *rule = r;

@@ -1064,11 +1064,9 @@ static void put_param(struct ar_templater *t, const char *name, size_t nl)
     buf[0] = '{';
     memcpy(buf + 1, name, nl);
     uint32_t k = 0;
-    int counted = 0;
     for (unsigned i = 0; i < t->nused; i++) {
         if (strlen(t->used[i].name) == nl && memcmp(t->used[i].name, name, nl) == 0) {
             k = ++t->used[i].count;
-            counted = 1;
             break;
         }
     }
@@ -1076,7 +1074,6 @@ static void put_param(struct ar_templater *t, const char *name, size_t nl)
         memcpy(t->used[t->nused].name, name, nl);
         t->used[t->nused].name[nl] = '\0';
         t->used[t->nused++].count = k = 1;
-        counted = 1;
     }
     for (unsigned tries = 0;; tries++) {
         size_t l = 1 + nl;
@@ -1085,7 +1082,9 @@ static void put_param(struct ar_templater *t, const char *name, size_t nl)
         if (k > 1)
             l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u", (unsigned)k);
         buf[l++] = '}';
-        if (counted || tries >= 8 || !memmem(t->work.p, t->work.len, buf, l)) {
+        /* the table counts names; the output check also catches names that
+         * came in already templated ({id2} passed through) */
+        if (tries >= 8 || !memmem(t->work.p, t->work.len, buf, l)) {
             sb_put(&t->work, buf, l);
             return;
         }
@@ -1343,11 +1342,53 @@ emit:
  * Order: vocabulary/version (literal), strong type of the segment, strong type
  * of its stem (before ".ext"), dates/UUIDs/long hex inside it, weak type of
  * the segment, weak type of the stem, then literal (and the collapse). */
+/* A segment that already holds parameters ("{orderId}", "{sku}.json"): every
+ * brace opens a {name} of letters, digits and '_'. Such a segment is kept as it
+ * is, so that templating a template changes nothing (the catalog and the store
+ * re-template what they hold when a parent collapses). */
+static int is_param_segment(struct ar_templater *t, const char *s, size_t n)
+{
+    if (!memchr(s, '{', n))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '}')
+            return 0;
+        if (s[i] != '{')
+            continue;
+        size_t j = i + 1;
+        while (j < n && (c_alnum((unsigned char)s[j]) || s[j] == '_'))
+            j++;
+        if (j == i + 1 || j >= n || s[j] != '}' || j - i - 1 > NAME_MAX_LEN)
+            return 0;
+        i = j;
+    }
+    /* note the names so that new parameters do not reuse them */
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '{')
+            continue;
+        size_t j = i + 1;
+        while (s[j] != '}')
+            j++;
+        if (t->nused < AR_ARRAY_LEN(t->used)) {
+            memcpy(t->used[t->nused].name, s + i + 1, j - i - 1);
+            t->used[t->nused].name[j - i - 1] = '\0';
+            t->used[t->nused++].count = 1;
+        }
+        i = j;
+    }
+    return 1;
+}
+
 static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix_len, int depth,
                         const char *s, size_t n)
 {
     if (n == 0)
         return 0;
+    if (is_param_segment(t, s, n)) {
+        sb_put(&t->work, s, n);
+        cx->typed = 1;
+        return 0;                            /* a parameter names nothing */
+    }
     if (is_version(s, n)) {
         put_literal(t, s, n);
         return 0;                            /* v1 names nothing: /v1/42 -> {id} */

@@ -523,7 +523,9 @@ START_TEST(test_path_forms)
     T(t, "http://example.com/users/42?x=1", "/users/{userId}", "typed");
     T(t, "https://example.com", "/", "literal");
     T(t, "/users/42?email=a@b.c#frag", "/users/{userId}", "typed");
-    T(t, "/f/{weird}", "/f/%7Bweird%7D", "literal");
+    T(t, "/f/{weird}", "/f/{weird}", "typed");      /* already a parameter */
+    T(t, "/f/{we ird}", "/f/%7Bwe ird%7D", "literal"); /* not one: escaped */
+    T(t, "/f/a}b", "/f/a%7Db", "literal");
     T(t, "/hello%20world/x", "/hello%20world/x", "literal");
     T(t, "", "", "literal");
 
@@ -560,6 +562,28 @@ START_TEST(test_path_forms)
 }
 END_TEST
 
+/* Templating a template changes nothing: the catalog and the store re-template
+ * what they hold when a parent collapses. */
+START_TEST(test_idempotent)
+{
+    static const char *const paths[] = {
+        "/api/v1/users/42/orders", "/api/v1/orders/3f2c1a9e-5b7d-4e2a-9c1f-0a1b2c3d4e5f/items/3",
+        "/catalog/products/SKU-002500.json", "/api/v1/reports/daily/2026-11-30",
+        "/api/v1/users/by-email/a.b@example.com", "/x/42/43/44", "/users/me",
+    };
+    struct ar_templater *t = mk(_i);
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char once[512], twice[512];
+        const char *r1 = NULL, *r2 = NULL;
+        ar_template(t, "h.test", paths[i], once, sizeof(once), &r1);
+        ar_template(t, "h.test", once, twice, sizeof(twice), &r2);
+        ck_assert_str_eq(once, twice);
+        ck_assert_str_eq(r1, r2);
+    }
+    T(t, "/x/{id}/{id2}/44", "/x/{id}/{id2}/{id3}", "typed"); /* names stay unique */
+}
+END_TEST
+
 static Suite *template_suite(void)
 {
     Suite *s = suite_create("template");
@@ -585,6 +609,7 @@ static Suite *template_suite(void)
     tcase_add_loop_test(tc, test_specs, 0, 2);
     tcase_add_loop_test(tc, test_benchmark_shapes, 0, 2);
     tcase_add_loop_test(tc, test_path_forms, 0, 2);
+    tcase_add_loop_test(tc, test_idempotent, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
