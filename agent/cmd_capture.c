@@ -217,6 +217,7 @@ int cmd_capture(int argc, char **argv)
     r.db_path = ar_db_path(db, &r.cfg);
     if (ar_store_open(r.db_path, AR_STORE_RW, &r.store, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
+    ar_store_set_limits(r.store, &r.cfg.lim, &r.ctr);
 
     r.tp = ar_templater_new(&r.cfg.lim, &r.ctr);
     if (r.cfg.words && *r.cfg.words && ar_templater_load_words(r.tp, r.cfg.words) < 0)

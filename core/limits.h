@@ -25,7 +25,8 @@
     X(max_endpoints,        100000,   "count",   "endpoints held in memory between flushes") \
     X(max_children,         16,       "count",   "distinct literal children of one parent before they collapse into a parameter") \
     X(max_tracked_children, 4096,     "count",   "parents tracked by the cardinality collapse") \
-    X(max_endpoint_values,  16,       "count",   "distinct statuses, content types, query names, servers kept per endpoint")
+    X(max_endpoint_values,  16,       "count",   "distinct statuses, content types, query names, servers kept per endpoint") \
+    X(max_tls_hosts,        65536,    "count",   "distinct TLS server names held between two flushes")
 
 enum ar_limit_id {
 #define AR_X(name, def, unit, what) AR_LIMIT_##name,

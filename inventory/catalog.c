@@ -146,7 +146,7 @@ void ar_hll_merge(uint8_t dst[AR_HLL_REGS], const uint8_t src[AR_HLL_REGS])
 uint64_t ar_hll_estimate(const uint8_t hll[AR_HLL_REGS])
 {
     const double m = AR_HLL_REGS;
-    const double alpha = 0.709;                /* alpha_64 (Flajolet et al.) */
+    const double alpha = 0.7213 / (1.0 + 1.079 / m); /* alpha_m for m >= 128 (Flajolet et al.) */
     double sum = 0;
     int zeros = 0;
     for (int i = 0; i < AR_HLL_REGS; i++) {

@@ -2,7 +2,7 @@
  *
  * Schema (user_version 1, application_id 0x41524f53 "AROS"):
  *   endpoint(id, host, method, tmpl, rule, hits, first_seen, last_seen, hll)
- *       UNIQUE(host, method, tmpl); hll is 64 one-byte HyperLogLog registers
+ *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers
  *   endpoint_status(endpoint_id -> endpoint ON DELETE CASCADE, code, count)
  *   endpoint_value(endpoint_id -> endpoint ON DELETE CASCADE, kind, value)
  *       kind in query, req_ct, resp_ct, auth, server
@@ -33,9 +33,6 @@
 
 #define AR_APP_ID 0x41524f53            /* "AROS" */
 #define AR_BUSY_MS 5000
-/* Distinct TLS server names held between two flushes. Beyond it, names are
- * dropped (and counted in tls_dropped). */
-#define AR_TLS_PENDING_MAX 65536u
 
 /* Migrations in order: migrations[i] takes user_version i to i + 1. Never edit
  * one that has shipped; append a new one. */
@@ -176,7 +173,9 @@ struct ar_store {
     uint32_t *tlsidx;               /* index + 1, 0 = empty */
     size_t tlsidxsz;
     struct ar_hash_key tlskey;
-    uint64_t tls_dropped;
+    size_t tlscap;
+    uint64_t max_tls_hosts;     /* limits.h max_tls_hosts */
+    struct ar_counters *ctr;    /* for limit_max_tls_hosts; may be NULL */
 };
 
 /* ---- errors ----------------------------------------------------------- */
@@ -204,7 +203,7 @@ static int dbfail(struct ar_store *s, char *err, size_t errsz, const char *what)
 
 /* ---- SQL functions ---------------------------------------------------- */
 
-/* ar_hll_merge(a, b): register-wise max of two 64-byte HLL blobs. */
+/* ar_hll_merge(a, b): register-wise max of two AR_HLL_REGS-byte HLL blobs. */
 static void sql_hll_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -384,6 +383,9 @@ int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **o
         return fail(err, errsz, path, "is a directory");
 
     struct ar_store *s = ar_xcalloc(1, sizeof(*s));
+    struct ar_limits deflim;
+    ar_limits_default(&deflim);
+    s->max_tls_hosts = deflim.max_tls_hosts;
     s->path = ar_xstrdup(path);
     s->mode = mode;
     ar_limits_default(&s->deflim);
@@ -504,6 +506,12 @@ static void tls_reindex(struct ar_store *s, size_t sz)
     }
 }
 
+void ar_store_set_limits(struct ar_store *s, const struct ar_limits *lim, struct ar_counters *ctr)
+{
+    s->max_tls_hosts = lim->max_tls_hosts;
+    s->ctr = ctr;
+}
+
 void ar_store_note_tls(struct ar_store *s, const char *server_name, const char *alpn, double ts)
 {
     if (!s || !server_name || !*server_name)
@@ -534,11 +542,15 @@ void ar_store_note_tls(struct ar_store *s, const char *server_name, const char *
         }
         j = (j + 1) & (s->tlsidxsz - 1);
     }
-    if (s->ntls >= AR_TLS_PENDING_MAX) {
-        s->tls_dropped++;
+    if (s->ntls >= s->max_tls_hosts) {
+        if (s->ctr)
+            AR_INC(s->ctr, limit_max_tls_hosts);
         return;
     }
-    s->tls = ar_xrealloc(s->tls, (s->ntls + 1) * sizeof(*s->tls));
+    if (s->ntls == s->tlscap) {
+        s->tlscap = s->tlscap ? s->tlscap * 2 : 64;
+        s->tls = ar_xrealloc(s->tls, s->tlscap * sizeof(*s->tls));
+    }
     struct tls_pending *p = &s->tls[s->ntls];
     p->name = ar_xstrdup(name);
     ar_strlcpy(p->alpn, alpn ? alpn : "", sizeof(p->alpn));

@@ -39,8 +39,11 @@ int ar_store_load_collapses(struct ar_store *s, struct ar_templater *tp, char *e
 int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templater *tp,
                    const struct ar_counters *delta, char *err, size_t errsz);
 
+/* Bound the TLS names held between flushes by lim->max_tls_hosts, counting
+ * drops in ctr (limit_max_tls_hosts). Without it the default limit applies. */
+void ar_store_set_limits(struct ar_store *s, const struct ar_limits *lim, struct ar_counters *ctr);
 /* TLS connection seen (SNI + ALPN), kept until the next successful flush
- * (lower-cased; empty SNI ignored; at most 65536 distinct names pending). */
+ * (lower-cased; empty SNI ignored; at most max_tls_hosts distinct names). */
 void ar_store_note_tls(struct ar_store *s, const char *server_name, const char *alpn, double ts);
 
 struct ar_endpoint_filter {

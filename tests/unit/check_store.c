@@ -486,6 +486,23 @@ START_TEST(test_tls_only_hosts)
     ck_assert_uint_eq(t.conns[0], 3);
     ck_assert_str_eq(t.name[1], "zz.tls.test");
     ck_assert_uint_eq(t.conns[1], 1);
+
+    /* max_tls_hosts bounds the names held between flushes, with a counter */
+    struct ar_limits l1 = lim;
+    struct ar_counters c1;
+    memset(&c1, 0, sizeof(c1));
+    l1.max_tls_hosts = 1;
+    ar_store_set_limits(s, &l1, &c1);
+    ar_store_note_tls(s, "b1.tls.test", "", 10);
+    ar_store_note_tls(s, "b2.tls.test", "", 10);        /* dropped */
+    ar_store_note_tls(s, "b1.tls.test", "", 11);        /* known: counted */
+    ck_assert_uint_eq(AR_GET(&c1, limit_max_tls_hosts), 1);
+    flush(s, cat, tp, NULL);
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(ar_store_each_tls_only(s, collect_tls, &t, err, sizeof(err)), 0);
+    ck_assert_int_eq(t.n, 3);
+    ck_assert_str_eq(t.name[0], "b1.tls.test");
+    ck_assert_uint_eq(t.conns[0], 2);
     ar_store_close(s);
     ar_catalog_free(cat);
     ar_templater_free(tp);
