@@ -34,12 +34,11 @@ enum hdr { H_OTHER, H_HOST, H_CTYPE, H_AUTHZ, H_COOKIE, H_APIKEY };
 #define VAL_MAX 256
 #define ORPHANS_MAX 4   /* responses held for a request not yet seen */
 
-struct pending {
+struct pending {              /* a request waiting for its response */
     char method[TOK_MAX + 1];
-    char host[HOST_MAX];
-    int has_host;
+    char *host;                 /* NULL: no Host */
     char *path;
-    char query[QUERY_MAX];
+    char *query;                /* names joined by '&'; NULL: none */
     char req_ct[CT_MAX];
     const char *auth;
     double ts;
@@ -143,9 +142,9 @@ static void emit(struct ar_http *h, const struct pending *rq, int status, const 
     x.client = h->ep[cs];
     x.server = h->ep[!cs];
     x.method = rq ? rq->method : NULL;
-    x.host = rq && rq->has_host ? rq->host : NULL;
+    x.host = rq ? rq->host : NULL;
     x.path = rq ? rq->path : NULL;
-    x.query = rq ? rq->query : "";
+    x.query = rq && rq->query ? rq->query : "";
     x.status = status;
     x.req_ct = rq ? rq->req_ct : "";
     x.resp_ct = resp_ct ? resp_ct : "";
@@ -166,8 +165,11 @@ static struct pending *q_front(struct ar_http *h)
 
 static void q_pop(struct ar_http *h)
 {
-    free(h->q[h->qhead].path);
-    h->q[h->qhead].path = NULL;
+    struct pending *p = &h->q[h->qhead];
+    free(p->host);
+    free(p->path);
+    free(p->query);
+    p->host = p->path = p->query = NULL;
     h->qhead = (h->qhead + 1) % h->qcap;
     h->qlen--;
 }
@@ -180,7 +182,7 @@ static struct pending *q_push(struct ar_http *h)
             emit(h, q_front(h), -1, NULL, 0);
             q_pop(h);
         } else {
-            unsigned ncap = h->qcap ? h->qcap * 2 : 4;
+            unsigned ncap = h->qcap ? h->qcap * 2 : 1;
             struct pending *nq = ar_xcalloc(ncap, sizeof(*nq));
             for (unsigned i = 0; i < h->qlen; i++)
                 nq[i] = h->q[(h->qhead + i) % h->qcap];
@@ -239,9 +241,10 @@ static void split_target(struct hdir *d, struct pending *rq)
             size_t a = (size_t)(sep - u) + 3, e = a;
             while (e < n && u[e] != '/' && u[e] != '?' && u[e] != '#')
                 e++;
-            if (!d->has_host) {
-                trim_copy(rq->host, sizeof(rq->host), u + a, e - a, 0);
-                rq->has_host = 1;
+            if (!rq->host) {
+                char host[HOST_MAX];
+                trim_copy(host, sizeof(host), u + a, e - a, 0);
+                rq->host = ar_xstrdup(host);
             }
             start = e;
         }
@@ -256,6 +259,7 @@ static void split_target(struct hdir *d, struct pending *rq)
 
     if (q >= n || u[q] != '?')
         return;
+    char qb[QUERY_MAX];
     size_t qlen = 0, names = 0;
     size_t i = q + 1;
     while (i < n && u[i] != '#') {
@@ -275,25 +279,26 @@ static void split_target(struct hdir *d, struct pending *rq)
         int dup = 0;
         for (size_t a = 0; a < qlen && !dup;) {
             size_t b = a;
-            while (b < qlen && rq->query[b] != '&')
+            while (b < qlen && qb[b] != '&')
                 b++;
-            if (b - a == nl && memcmp(rq->query + a, u + s, nl) == 0)
+            if (b - a == nl && memcmp(qb + a, u + s, nl) == 0)
                 dup = 1;
             a = b + 1;
         }
         if (dup)
             continue;
-        if (names >= d->h->env.lim->max_query_names || qlen + nl + 2 > sizeof(rq->query)) {
+        if (names >= d->h->env.lim->max_query_names || qlen + nl + 2 > sizeof(qb)) {
             AR_INC(d->h->env.ctr, limit_max_query_names);
             break;
         }
         if (qlen)
-            rq->query[qlen++] = '&';
-        memcpy(rq->query + qlen, u + s, nl);
+            qb[qlen++] = '&';
+        memcpy(qb + qlen, u + s, nl);
         qlen += nl;
-        rq->query[qlen] = '\0';
         names++;
     }
+    if (qlen)
+        rq->query = ar_xstrndup(qb, qlen);
 }
 
 /* ---- llhttp callbacks --------------------------------------------------- */
@@ -465,10 +470,8 @@ static struct pending *push_request(struct hdir *d)
     struct pending *rq = q_push(h);
     d->pushed = 1;
     ar_strlcpy(rq->method, d->method, sizeof(rq->method));
-    if (d->has_host) {
-        ar_strlcpy(rq->host, d->host, sizeof(rq->host));
-        rq->has_host = 1;
-    }
+    if (d->has_host)
+        rq->host = ar_xstrdup(d->host);
     ar_strlcpy(rq->req_ct, d->ctype, sizeof(rq->req_ct));
     rq->auth = d->auth;
     rq->ts = d->msg_ts;
