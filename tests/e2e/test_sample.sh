@@ -52,6 +52,31 @@ print(f"sample: {ok} passed, {fail} failed")
 sys.exit(1 if fail else 0)
 PY
 rc=$?
+# operator pins from the config: a template always used, a literal never merged
+printf '[templates]\npin = /api/v1/users/{id}\npin = api.sample.test /api/v1/reports/daily/2026-11-30\n' > "$t/pins.conf"
+"$BIN" capture -r "$SRC/samples/sample.pcap" --db "$t/p.db" --config "$t/pins.conf" 2>/dev/null || rc=1
+"$BIN" endpoints --db "$t/p.db" --json > "$t/p.json" || rc=1
+python3 - "$t/p.json" <<'PY' || rc=1
+import json, sys
+e = {(x["method"], x["path"]): x for x in json.load(open(sys.argv[1])) if x["host"] == "api.sample.test"}
+ok = True
+def check(c, what):
+    global ok
+    if not c:
+        ok = False
+        print("FAIL:", what)
+u = e.get(("GET", "/api/v1/users/{id}"))
+# a pinned template is always used: {id} takes every segment, "me" included
+# (pin /api/v1/users/me too to keep it apart)
+check(u and u["rule"] == "pin" and u["hits"] == 4, f"template pin: {u}")
+check(("GET", "/api/v1/users/me") not in e, "users/me falls under the pinned template")
+lit = e.get(("GET", "/api/v1/reports/daily/2026-11-30"))
+check(lit and lit["rule"] == "pin" and lit["hits"] == 1, f"literal pin: {lit}")
+d = e.get(("GET", "/api/v1/reports/daily/{date}"))
+check(d and d["hits"] == 1, f"the other date still templated: {d}")
+print("pins:", "ok" if ok else "failed")
+sys.exit(0 if ok else 1)
+PY
 # privacy: the sample carries these values; none may be stored or written
 for secret in sample-not-a-real-token sample-key not-a-real-session secret+words; do
   if sqlite3 "$t/r.db" .dump | grep -qF "$secret" || grep -qF "$secret" "$t/x.jsonl" "$t/stderr" "$t/e1.json"; then
