@@ -61,6 +61,7 @@ struct hdir {
     size_t ntail;
     int in_message;
     int in_body;            /* head complete, body being parsed */
+    int status_done;        /* response: the status line is complete */
     /* the message being parsed */
     double msg_ts;
     char method[TOK_MAX + 1];
@@ -313,6 +314,7 @@ static int on_message_begin(llhttp_t *p)
     struct hdir *d = D(p);
     d->in_message = 1;
     d->in_body = 0;
+    d->status_done = 0;
     d->msg_ts = d->h->cur_ts;
     d->pushed = 0;
     d->field_len = 0;
@@ -508,17 +510,12 @@ static void orphan_push(struct ar_http *h, int status, const char *ct, double ts
     ar_strlcpy(o->ct, ct, sizeof(o->ct));
 }
 
-static int on_headers_complete(llhttp_t *p)
+/* A final response head (or its status line, when the rest was lost): pair it
+ * with the oldest request. Returns what on_headers_complete returns to llhttp:
+ * 1 no body (HEAD, 204, 304), 2 the connection switches protocol. */
+static int response_head(struct hdir *d, int status)
 {
-    struct hdir *d = D(p);
     struct ar_http *h = d->h;
-
-    d->in_body = 1;
-    if (p->type == HTTP_REQUEST) {
-        push_request(d);
-        return 0;
-    }
-    int status = p->status_code;
     h->seen = 1;
     if (status >= 100 && status < 200 && status != 101)
         return 0; /* interim: the final response follows */
@@ -539,6 +536,23 @@ static int on_headers_complete(llhttp_t *p)
     if (rq)
         q_pop(h);
     return rc;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    struct hdir *d = D(p);
+    d->in_body = 1;
+    if (p->type == HTTP_REQUEST) {
+        push_request(d);
+        return 0;
+    }
+    return response_head(d, p->status_code);
+}
+
+static int on_status_complete(llhttp_t *p)
+{
+    D(p)->status_done = 1;
+    return 0;
 }
 
 static int on_message_complete(llhttp_t *p)
@@ -566,6 +580,7 @@ static void settings_init(void)
     settings.on_header_value = on_header_value;
     settings.on_header_value_complete = on_header_value_complete;
     settings.on_headers_complete = on_headers_complete;
+    settings.on_status_complete = on_status_complete;
     settings.on_message_complete = on_message_complete;
     settings_ready = 1;
 }
@@ -1015,23 +1030,8 @@ void ar_http_data(struct ar_http *h, int side, const uint8_t *data, size_t len, 
     process(&h->d[side & 1], data, len);
 }
 
-void ar_http_gap(struct ar_http *h, int side, uint32_t bytes)
-{
-    struct hdir *d = &h->d[side & 1];
-    if (h->done || d->st == DS_DEAD)
-        return;
-    /* Inside a body of known length: skip the missing bytes and go on. */
-    if (d->st == DS_PARSE && d->in_body && !(d->p.flags & F_CHUNKED) &&
-        (d->p.flags & F_CONTENT_LENGTH) && d->p.content_length > bytes &&
-        llhttp_get_errno(&d->p) == HPE_OK) {
-        d->p.content_length -= bytes;
-        return;
-    }
-    parser_init(d, d->h->client_side < 0 || d->side == d->h->client_side);
-    to_scan(d, 0);
-}
-
-/* The stream ended inside a request head (e.g. HTTP/0.9, or a cut capture):
+/* The stream ended or broke inside a request head (HTTP/0.9, a cut capture,
+ * a snaplen):
  * keep the request its line announced. */
 static void flush_partial(struct hdir *d)
 {
@@ -1046,6 +1046,29 @@ static void flush_partial(struct hdir *d)
         push_request(d);
         d->in_message = 0;
     }
+}
+
+void ar_http_gap(struct ar_http *h, int side, uint32_t bytes)
+{
+    struct hdir *d = &h->d[side & 1];
+    if (h->done || d->st == DS_DEAD)
+        return;
+    /* Inside a body of known length: skip the missing bytes and go on. */
+    if (d->st == DS_PARSE && d->in_body && !(d->p.flags & F_CHUNKED) &&
+        (d->p.flags & F_CONTENT_LENGTH) && d->p.content_length > bytes &&
+        llhttp_get_errno(&d->p) == HPE_OK) {
+        d->p.content_length -= bytes;
+        return;
+    }
+    /* A head cut by the gap still tells what its first line said. */
+    if (d->st == DS_PARSE && d->in_message && !d->in_body) {
+        if (d->p.type == HTTP_REQUEST)
+            flush_partial(d);
+        else if (d->status_done)
+            response_head(d, d->p.status_code);
+    }
+    parser_init(d, d->h->client_side < 0 || d->side == d->h->client_side);
+    to_scan(d, 0);
 }
 
 void ar_http_fin(struct ar_http *h, int side)

@@ -444,6 +444,28 @@ START_TEST(test_unterminated_http09_at_end)
 }
 END_TEST
 
+START_TEST(test_heads_cut_by_snaplen)
+{
+    /* only the first bytes of each segment were captured: the request line and
+     * the status line survive, the rest of each head is a gap */
+    struct ar_http *h = conn(0);
+    feed(h, 0, "GET /api/v1/users/11 HTTP/1.1\r\nHost: api.exa");
+    ar_http_gap(h, 0, 80);
+    feed(h, 1, "HTTP/1.1 200 OK\r\nContent-Type: appl");
+    ar_http_gap(h, 1, 300);
+    feed(h, 0, "GET /api/v1/users/12 HTTP/1.1\r\nHost: api.exa");
+    ar_http_gap(h, 0, 80);
+    feed(h, 1, "HTTP/1.1 404 Not Found\r\nConten");
+    ar_http_gap(h, 1, 300);
+    done(h);
+    ck_assert_int_eq(ngot, 2);
+    ck_assert_str_eq(got[0].path, "/api/v1/users/11");
+    ck_assert_int_eq(got[0].status, 200);
+    ck_assert_str_eq(got[1].path, "/api/v1/users/12");
+    ck_assert_int_eq(got[1].status, 404);
+}
+END_TEST
+
 START_TEST(test_garbage_never_crashes)
 {
     /* random bytes in both directions, in random-size pieces */
@@ -501,6 +523,7 @@ int main(void)
     tcase_add_test(tc, test_loose_request_lines);
     tcase_add_test(tc, test_response_before_request);
     tcase_add_test(tc, test_unterminated_http09_at_end);
+    tcase_add_test(tc, test_heads_cut_by_snaplen);
     tcase_add_test(tc, test_garbage_never_crashes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
