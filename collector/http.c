@@ -544,6 +544,10 @@ static int on_headers_complete(llhttp_t *p)
     d->in_body = 1;
     if (p->type == HTTP_REQUEST) {
         push_request(d);
+        /* A Content-Length no body could have (2^53 and up, e.g. 2^64-1) is
+         * read as no body, so the request that follows is seen (smuggling). */
+        if ((p->flags & F_CONTENT_LENGTH) && p->content_length >= (1ULL << 53))
+            return 1;
         return 0;
     }
     return response_head(d, p->status_code);
@@ -592,7 +596,9 @@ static void parser_init(struct hdir *d, int request)
     llhttp_set_lenient_headers(&d->p, 1);
     llhttp_set_lenient_keep_alive(&d->p, 1);
     llhttp_set_lenient_chunked_length(&d->p, 1);
-    llhttp_set_lenient_transfer_encoding(&d->p, 1);
+    /* not lenient on Transfer-Encoding: a request whose coding does not end in
+     * chunked ("chunked, identity") is an error, and the next request is found
+     * by resynchronizing, as Zeek reads it, instead of a body read to the end */
     d->p.lenient_flags |= LENIENT_VERSION;
     d->in_message = 0;
 }

@@ -466,6 +466,26 @@ START_TEST(test_heads_cut_by_snaplen)
 }
 END_TEST
 
+START_TEST(test_smuggling_patterns)
+{
+    /* the second request must be seen, as Zeek sees it */
+    struct ar_http *h = conn(0);
+    feed(h, 0, "POST / HTTP/1.1\r\nHost: target\r\nContent-Length: 18446744073709551615\r\n\r\n"
+               "GET /smuggled-cl HTTP/1.1\r\nHost: target\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 2);
+    ck_assert_str_eq(got[1].path, "/smuggled-cl");
+
+    h = conn(0);
+    feed(h, 0, "POST / HTTP/1.1\r\nHost: target\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"
+               "GET /smuggled-te HTTP/1.1\r\nHost: target\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 2);
+    ck_assert_str_eq(got[0].method, "POST");
+    ck_assert_str_eq(got[1].path, "/smuggled-te");
+}
+END_TEST
+
 START_TEST(test_garbage_never_crashes)
 {
     /* random bytes in both directions, in random-size pieces */
@@ -524,6 +544,7 @@ int main(void)
     tcase_add_test(tc, test_response_before_request);
     tcase_add_test(tc, test_unterminated_http09_at_end);
     tcase_add_test(tc, test_heads_cut_by_snaplen);
+    tcase_add_test(tc, test_smuggling_patterns);
     tcase_add_test(tc, test_garbage_never_crashes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
