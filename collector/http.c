@@ -710,13 +710,8 @@ static int begin_request_line(struct hdir *d, const char *line, size_t n)
     }
     if (!ver && (te == ts || memchr(line + ts, ' ', te - ts)))
         return -1; /* "GET" alone, or "T / HTTP": no HTTP/0.9 request either */
-    if (!ver) {
-        char tok[TOK_MAX + 1];
-        memcpy(tok, line, t);
-        tok[t] = '\0';
-        if (!known_method(tok))
-            return -1; /* without a version, only a known method makes a request */
-    }
+    if (!ver && t < 3)
+        return -1; /* without a version, a method of 3 or more characters (as Zeek) */
     /* a version llhttp would refuse ("HTTP/1.") is read as HTTP/1.1 */
     if (ver && !(vlen == 8 && isdigit((unsigned char)ver[5]) && ver[6] == '.' &&
                  isdigit((unsigned char)ver[7]))) {

@@ -401,6 +401,19 @@ START_TEST(test_loose_request_lines)
     ck_assert_int_eq(got[0].status, 301);
     ck_assert_uint_eq(AR_GET(&ctr, responses_no_request), 1);
 
+    /* without a version: a method of 3+ characters and a target (Zeek's rule) */
+    h = conn(0);
+    feed(h, 0, "CCM_POST /HTTP/1.1\r\nHost: g\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].method, "CCM_POST");
+    ck_assert_str_eq(got[0].path, "/HTTP/1.1");
+    ck_assert_str_eq(got[0].host, "g");
+    h = conn(0);
+    feed(h, 0, "T /zeek.html\n");
+    done(h);
+    ck_assert_int_eq(ngot, 0);
+
     /* SOCKS bytes glued before the request line of a midstream connection */
     h = conn(-1);
     feed(h, 0, "\x05\x01\x03\x01\x7f\x02\x02\x01\x02\x50PGET / HTTP/1.1\r\nHost: g\r\n\r\n");
