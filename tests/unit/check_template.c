@@ -581,6 +581,7 @@ START_TEST(test_idempotent)
         ck_assert_str_eq(r1, r2);
     }
     T(t, "/x/{id}/{id2}/44", "/x/{id}/{id2}/{id3}", "typed"); /* names stay unique */
+    ar_templater_free(t);
 }
 END_TEST
 
