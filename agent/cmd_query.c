@@ -250,6 +250,11 @@ int cmd_stats(int argc, char **argv)
     return AR_EXIT_OK;
 }
 
+static void print_line(void *ud, const char *text)
+{
+    fprintf((FILE *)ud, "%s\n", text);
+}
+
 int cmd_config(int argc, char **argv)
 {
     const char *path = NULL;
@@ -267,7 +272,7 @@ int cmd_config(int argc, char **argv)
     struct ar_config cfg;
     ar_load_config(&cfg, path);
     if (show)
-        ar_config_dump(&cfg);
+        ar_config_dump(&cfg, print_line, stdout);
     else
         printf("%s: ok\n", path ? path : "built-in defaults");
     ar_config_free(&cfg);

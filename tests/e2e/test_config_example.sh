@@ -15,5 +15,20 @@ out=$("$BIN" config check --config "$t/bad.conf" 2>&1); rc=$?
 printf '[limits]\nmax_flows = lots\n' > "$t/bad2.conf"
 out=$("$BIN" config check --config "$t/bad2.conf" 2>&1); rc=$?
 [[ $rc == 2 && $out == *"bad2.conf:2: bad value 'lots'"* ]] && ok || ko "bad value: rc=$rc out=$out"
+printf '[capture]\nsnaplen = 10\n' > "$t/bad3.conf"
+out=$("$BIN" config check --config "$t/bad3.conf" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"bad3.conf:2: capture.snaplen = 10 is out of range [64, 262144] bytes"* ]] && ok || ko "range: rc=$rc out=$out"
+printf '[push "shop"]\nformat = roster\n' > "$t/bad4.conf"
+out=$("$BIN" config check --config "$t/bad4.conf" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"bad4.conf:1: push target without url"* ]] && ok || ko "push url: rc=$rc out=$out"
+printf '[push]\nurl = http://127.0.0.1:1/\nformat = xml\n' > "$t/bad5.conf"
+out=$("$BIN" config check --config "$t/bad5.conf" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"bad5.conf:3: bad value 'xml' for push.format (one of roster|openapi)"* ]] && ok || ko "push format: rc=$rc out=$out"
+printf '[push "a"]\nurl = http://x/\n[push "a"]\n' > "$t/bad6.conf"
+out=$("$BIN" config check --config "$t/bad6.conf" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"bad6.conf:3: [push \"a\"] given twice (first at line 1)"* ]] && ok || ko "push twice: rc=$rc out=$out"
+printf '[sources]\nspec = /x.yaml\n[owners]\nhost = *.shop.test shop\n[push "shop"]\nurl = http://127.0.0.1:9/\nbatch = 5\n' > "$t/ok.conf"
+out=$("$BIN" config show --config "$t/ok.conf" 2>&1); rc=$?
+[[ $rc == 0 && $out == *"sources.spec = /x.yaml"* && $out == *"owners.host = *.shop.test shop"* && $out == *'push "shop".batch = 5'* && $out == *'push "shop".interval = 60'* ]] && ok || ko "sections: rc=$rc out=$out"
 echo "config: $pass passed, $fail failed"
 ((fail == 0))
