@@ -159,7 +159,7 @@ int cmd_endpoints(int argc, char **argv)
     char err[1024];
     parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] [--json]", 1);
     struct ar_store *s = open_ro(&a, &cfg);
-    struct ar_endpoint_filter f = { a.host, a.method };
+    struct ar_endpoint_filter f = { .host = a.host, .method = a.method };
     struct ep_out o;
     memset(&o, 0, sizeof(o));
     o.json = a.json;

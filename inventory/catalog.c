@@ -55,10 +55,18 @@ static void valset_free(struct ar_valset *s)
     s->n = 0;
 }
 
+void ar_verdict_clear(struct ar_verdict *v)
+{
+#define AR_X(f) free(v->f); v->f = NULL;
+    AR_VERDICT_FIELDS(AR_X)
+#undef AR_X
+}
+
 void ar_endpoint_free(struct ar_endpoint *e)
 {
     if (!e)
         return;
+    ar_verdict_clear(&e->v);
     free(e->host);
     free(e->method);
     free(e->tmpl);

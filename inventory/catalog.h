@@ -27,6 +27,27 @@ struct ar_status_count {
     uint64_t count;
 };
 
+/* What the roster says of an endpoint beyond traffic: its state against the
+ * published specs and its owner, with the evidence (NULL fields: unknown or
+ * not judged yet). Written by the store's judge (see store.h). */
+#define AR_VERDICT_FIELDS(X) \
+    X(state)          /* documented, shadow, zombie, noise, encrypted */ \
+    X(reason)         /* e.g. "unknown path", "undocumented method", "deprecated" */ \
+    X(spec_source)    /* the spec file that documents it */ \
+    X(spec_pointer)   /* JSON pointer of the operation (or path item) */ \
+    X(spec_tmpl)      /* the spec's path template (without the server's base path) */ \
+    X(owner)          /* team, NULL when unowned */ \
+    X(owner_source)   /* pin, spec, catalog, rules, host, inferred, none */ \
+    X(owner_evidence) /* file:line or file#/json/pointer */ \
+    X(owner_alt)      /* JSON array of the disagreeing sources */
+
+struct ar_verdict {
+#define AR_X(f) char *f;
+    AR_VERDICT_FIELDS(AR_X)
+#undef AR_X
+};
+void ar_verdict_clear(struct ar_verdict *v);
+
 struct ar_endpoint {
     char *host;             /* "" when the request had no Host */
     char *method;
@@ -38,6 +59,7 @@ struct ar_endpoint {
     uint32_t nstatuses;
     struct ar_valset query, req_ct, resp_ct, auth, servers;
     uint8_t hll[AR_HLL_REGS];
+    struct ar_verdict v;    /* read back from the store; empty in the catalog */
     /* private */
     struct ar_endpoint *next;
     uint64_t hash;

@@ -1,6 +1,6 @@
 /* store.c - the roster in SQLite. The only file that includes sqlite3.h.
  *
- * Schema (user_version 1, application_id 0x41524f53 "AROS"):
+ * Schema (user_version 2, application_id 0x41524f53 "AROS"):
  *   endpoint(id, host, method, tmpl, rule, hits, first_seen, last_seen, hll)
  *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers
  *   endpoint_status(endpoint_id -> endpoint ON DELETE CASCADE, code, count)
@@ -11,6 +11,14 @@
  *   run_counter(run_id -> run, name, value)  counters by name, so a newer or
  *                                            older counters table still reads
  *   tls_host(server_name, alpn, conns, first_seen, last_seen)
+ * user_version 2 adds:
+ *   source(id, path, kind, format, title, version, sha256, imported, items,
+ *          warnings JSON)                what `apiroster import` registered
+ *   source_file(source_id -> source, path, content)  the bytes imported (the
+ *          file itself and local files it refers to), so that the roster does
+ *          not depend on files that may change or vanish after the import
+ *   endpoint.{state, reason, spec_source, spec_pointer, spec_tmpl, owner,
+ *          owner_source, owner_evidence, owner_alt}  the verdict (catalog.h)
  *
  * A run is one store handle that flushed at least once (one capture, one
  * daemon lifetime); its counters add up over its flushes. Every write is one
@@ -80,8 +88,40 @@ static const char *const migrations[] = {
     "  conns INTEGER NOT NULL,"
     "  first_seen REAL NOT NULL,"
     "  last_seen REAL NOT NULL);",
+    /* 1 -> 2: imported sources (specs, catalogs, rules) and the verdict of
+     * each endpoint (state against the specs, owner and evidence) */
+    "CREATE TABLE source("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK(kind IN ('spec','catalog','rules')),"
+    "  format TEXT NOT NULL DEFAULT '',"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  sha256 TEXT NOT NULL,"
+    "  imported REAL NOT NULL,"
+    "  items INTEGER NOT NULL DEFAULT 0,"
+    "  warnings TEXT NOT NULL DEFAULT '[]');"
+    "CREATE TABLE source_file("
+    "  source_id INTEGER NOT NULL REFERENCES source(id) ON DELETE CASCADE,"
+    "  path TEXT NOT NULL,"
+    "  content BLOB NOT NULL,"
+    "  PRIMARY KEY(source_id, path)) WITHOUT ROWID;"
+    "ALTER TABLE endpoint ADD COLUMN state TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN reason TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN spec_source TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN spec_pointer TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN spec_tmpl TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN owner TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN owner_source TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN owner_evidence TEXT;"
+    "ALTER TABLE endpoint ADD COLUMN owner_alt TEXT;",
 };
 #define AR_SCHEMA_VERSION ((int)AR_ARRAY_LEN(migrations))
+
+/* The verdict columns, in the order of AR_VERDICT_FIELDS (catalog.h). */
+#define VERDICT_COLS "state,reason,spec_source,spec_pointer,spec_tmpl,owner,owner_source," \
+                     "owner_evidence,owner_alt"
+#define EP_VERDICT_COL 9            /* first verdict column in an endpoint row */
 
 /* Statements of the write path, prepared once per connection. */
 enum {
@@ -104,6 +144,8 @@ enum {
     ST_CTR_UPSERT,
     ST_TLS_UPSERT,
     ST_COLLAPSE_INS,
+    ST_EP_BY_ID,
+    ST_EP_VERDICT,
     ST__COUNT
 };
 
@@ -125,7 +167,7 @@ static const char *const stmt_sql[ST__COUNT] = {
         " WHERE endpoint.id=?1",
     [ST_EP_DELETE] = "DELETE FROM endpoint WHERE id=?1",
     [ST_EP_UNDER] =
-        "SELECT id,host,method,tmpl,rule,hits,first_seen,last_seen,hll FROM endpoint"
+        "SELECT id,host,method,tmpl,rule,hits,first_seen,last_seen,hll," VERDICT_COLS " FROM endpoint"
         " WHERE host=?1 AND substr(tmpl,1,length(?2))=?2 ORDER BY id",
     [ST_STATUS_N] = "SELECT count(*) FROM endpoint_status WHERE endpoint_id=?1",
     [ST_STATUS_UPD] = "UPDATE endpoint_status SET count=count+?3 WHERE endpoint_id=?1 AND code=?2",
@@ -151,6 +193,12 @@ static const char *const stmt_sql[ST__COUNT] = {
         " last_seen=max(last_seen,excluded.last_seen)",
     [ST_COLLAPSE_INS] =
         "INSERT OR IGNORE INTO collapse(host,parent,child_tmpl) VALUES(?1,?2,?3)",
+    [ST_EP_BY_ID] =
+        "SELECT id,host,method,tmpl,rule,hits,first_seen,last_seen,hll," VERDICT_COLS
+        " FROM endpoint WHERE id=?1",
+    [ST_EP_VERDICT] =
+        "UPDATE endpoint SET state=?2,reason=?3,spec_source=?4,spec_pointer=?5,spec_tmpl=?6,"
+        "owner=?7,owner_source=?8,owner_evidence=?9,owner_alt=?10 WHERE id=?1",
 };
 
 struct tls_pending {
@@ -176,6 +224,10 @@ struct ar_store {
     size_t tlscap;
     uint64_t max_tls_hosts;     /* limits.h max_tls_hosts */
     struct ar_counters *ctr;    /* for limit_max_tls_hosts; may be NULL */
+    ar_judge_fn judge;          /* see ar_store_set_judge */
+    void *judge_ud;
+    int64_t *touched;           /* endpoint ids written by the current flush */
+    size_t ntouched, touchedcap;
 };
 
 /* ---- errors ----------------------------------------------------------- */
@@ -326,6 +378,7 @@ void ar_store_close(struct ar_store *s)
         free(s->tls[i].name);
     free(s->tls);
     free(s->tlsidx);
+    free(s->touched);
     free(s->path);
     free(s);
 }
@@ -599,6 +652,12 @@ static struct ar_endpoint *row_endpoint(sqlite3_stmt *row, sqlite3_stmt *sst, sq
     e->last_seen = sqlite3_column_double(row, 7);
     if (sqlite3_column_type(row, 8) == SQLITE_BLOB && sqlite3_column_bytes(row, 8) == AR_HLL_REGS)
         memcpy(e->hll, sqlite3_column_blob(row, 8), AR_HLL_REGS);
+    int col = EP_VERDICT_COL;
+#define AR_X(f) \
+    if (sqlite3_column_type(row, col) == SQLITE_TEXT) e->v.f = ar_xstrdup(col_text(row, col)); \
+    col++;
+    AR_VERDICT_FIELDS(AR_X)
+#undef AR_X
     int rc;
     sqlite3_reset(sst);
     sqlite3_bind_int64(sst, 1, id);
@@ -632,9 +691,11 @@ int ar_store_each_endpoint(struct ar_store *s, const struct ar_endpoint_filter *
     sqlite3_stmt *row = NULL, *sst = NULL, *vst = NULL;
     int ret = -1, rc;
     if (sqlite3_prepare_v2(s->db,
-            "SELECT id,host,method,tmpl,rule,hits,first_seen,last_seen,hll FROM endpoint"
+            "SELECT id,host,method,tmpl,rule,hits,first_seen,last_seen,hll," VERDICT_COLS " FROM endpoint"
             " WHERE (?1 IS NULL OR host=?1 COLLATE NOCASE)"
             " AND (?2 IS NULL OR method=?2 COLLATE NOCASE)"
+            " AND (?3 IS NULL OR coalesce(state,'')=?3)"
+            " AND (?4 IS NULL OR owner=?4 OR (?4='' AND owner IS NULL))"
             " ORDER BY host,tmpl,method", -1, &row, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, stmt_sql[ST_STATUS_OF], -1, &sst, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, stmt_sql[ST_VALS_OF], -1, &vst, NULL) != SQLITE_OK) {
@@ -645,6 +706,10 @@ int ar_store_each_endpoint(struct ar_store *s, const struct ar_endpoint_filter *
         sqlite3_bind_text(row, 1, f->host, -1, SQLITE_STATIC);
     if (f && f->method)
         sqlite3_bind_text(row, 2, f->method, -1, SQLITE_STATIC);
+    if (f && f->state)
+        sqlite3_bind_text(row, 3, f->state, -1, SQLITE_STATIC);
+    if (f && f->owner)
+        sqlite3_bind_text(row, 4, f->owner, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(row)) == SQLITE_ROW) {
         struct ar_endpoint *e = row_endpoint(row, sst, vst);
         if (!e) {
@@ -890,6 +955,14 @@ static int upsert_endpoint(struct flush_ctx *fx, const struct ar_endpoint *e)
     int found;
     if (step_int(st, &id, &found) < 0 || !found)
         return -1;
+    if (fx->s->judge) {
+        struct ar_store *s = fx->s;
+        if (s->ntouched == s->touchedcap) {
+            s->touchedcap = s->touchedcap ? s->touchedcap * 2 : 256;
+            s->touched = ar_xrealloc(s->touched, s->touchedcap * sizeof(*s->touched));
+        }
+        s->touched[s->ntouched++] = id;
+    }
     return add_details(fx, id, e);
 }
 
@@ -1108,6 +1181,108 @@ static int flush_tls(struct ar_store *s)
     return 0;
 }
 
+/* ---- verdicts ---------------------------------------------------------- */
+
+void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud)
+{
+    s->judge = fn;
+    s->judge_ud = ud;
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Judge endpoint id inside the current write transaction. Returns 1 when its
+ * verdict changed, 0 when not (or the row is gone: merged by a collapse), -1
+ * on a database error. */
+static int judge_one(struct ar_store *s, int64_t id)
+{
+    sqlite3_stmt *q = stmt(s, ST_EP_BY_ID), *sst = stmt(s, ST_STATUS_OF), *vst = stmt(s, ST_VALS_OF);
+    if (!q || !sst || !vst)
+        return -1;
+    sqlite3_bind_int64(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(q);
+        return 0;
+    }
+    struct ar_endpoint *e = rc == SQLITE_ROW ? row_endpoint(q, sst, vst) : NULL;
+    sqlite3_reset(q);
+    if (!e)
+        return -1;
+    struct ar_verdict v = { 0 };
+    s->judge(s->judge_ud, e, &v);
+    int same = 1;
+#define AR_X(f) same &= same_str(e->v.f, v.f);
+    AR_VERDICT_FIELDS(AR_X)
+#undef AR_X
+    int ret = 0;
+    if (!same) {
+        sqlite3_stmt *u = stmt(s, ST_EP_VERDICT);
+        int col = 2;
+        if (!u) {
+            ret = -1;
+            goto out;
+        }
+        sqlite3_bind_int64(u, 1, id);
+#define AR_X(f) sqlite3_bind_text(u, col++, v.f, -1, SQLITE_STATIC);
+        AR_VERDICT_FIELDS(AR_X)
+#undef AR_X
+        ret = step_done(u) < 0 ? -1 : 1;
+    }
+out:
+    ar_verdict_clear(&v);
+    ar_endpoint_free(e);
+    return ret;
+}
+
+int64_t ar_store_judge_all(struct ar_store *s, char *err, size_t errsz)
+{
+    if (s->mode != AR_STORE_RW)
+        return fail(err, errsz, s->path, "judge: opened read-only");
+    if (!s->judge)
+        return 0;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return dbfail(s, err, errsz, "cannot start a write transaction");
+    sqlite3_stmt *q = NULL;
+    int64_t *ids = NULL, changed = 0;
+    size_t n = 0, cap = 0;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM endpoint ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            ids = ar_xrealloc(ids, cap * sizeof(*ids));
+        }
+        ids[n++] = sqlite3_column_int64(q, 0);
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        int r = judge_one(s, ids[i]);
+        if (r < 0)
+            goto fail;
+        changed += r;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_finalize(q);
+    free(ids);
+    return changed;
+fail:
+    dbfail(s, err, errsz, "cannot judge endpoints");
+    sqlite3_finalize(q);
+    free(ids);
+    for (int i = 0; i < ST__COUNT; i++)
+        if (s->st[i])
+            sqlite3_reset(s->st[i]);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
 int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templater *tp,
                    const struct ar_counters *delta, char *err, size_t errsz)
 {
@@ -1133,6 +1308,11 @@ int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templat
             if (upsert_endpoint(&fx, e) < 0)
                 goto fail;
     }
+    step = "verdicts";
+    for (size_t i = 0; i < s->ntouched; i++)
+        if (judge_one(s, s->touched[i]) < 0)
+            goto fail;
+    s->ntouched = 0;
     step = "TLS hosts";
     if (flush_tls(s) < 0)
         goto fail;
@@ -1147,6 +1327,7 @@ int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templat
     free(fx.tbuf);
     return 0;
 fail:
+    s->ntouched = 0;
     fail(err, errsz, s->path, "flush: %s: %s", step, sqlite3_errmsg(s->db));
     for (int i = 0; i < ST__COUNT; i++)
         if (s->st[i])
@@ -1154,4 +1335,161 @@ fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     free(fx.tbuf);
     return -1;
+}
+
+/* ---- imported sources ------------------------------------------------- */
+
+int ar_store_source_put(struct ar_store *s, const struct ar_source *src,
+                        const struct ar_source_file *files, size_t nfiles, char *err, size_t errsz)
+{
+    if (s->mode != AR_STORE_RW)
+        return fail(err, errsz, s->path, "import: opened read-only");
+    sqlite3_stmt *q = NULL;
+    int ret = -1;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return dbfail(s, err, errsz, "cannot start a write transaction");
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM source WHERE path=?1 AND kind=?2 AND sha256=?3",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(q, 1, src->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, src->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, src->sha256, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    q = NULL;
+    if (rc == SQLITE_ROW) {
+        ret = 1;
+        goto done;
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM source WHERE path=?1", -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(q, 1, src->path, -1, SQLITE_STATIC);
+    if (step_done(q) < 0)
+        goto fail;
+    sqlite3_finalize(q);
+    if (sqlite3_prepare_v2(s->db,
+            "INSERT INTO source(path,kind,format,title,version,sha256,imported,items,warnings)"
+            " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) RETURNING id", -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(q, 1, src->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, src->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, src->format ? src->format : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, src->title ? src->title : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, src->version ? src->version : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, src->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_double(q, 7, src->imported);
+    sqlite3_bind_int64(q, 8, (int64_t)src->items);
+    sqlite3_bind_text(q, 9, src->warnings ? src->warnings : "[]", -1, SQLITE_STATIC);
+    int64_t id;
+    int found;
+    if (step_int(q, &id, &found) < 0 || !found)
+        goto fail;
+    sqlite3_finalize(q);
+    if (sqlite3_prepare_v2(s->db,
+            "INSERT OR REPLACE INTO source_file(source_id,path,content) VALUES(?1,?2,?3)", -1, &q,
+            NULL) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < nfiles; i++) {
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_text(q, 2, files[i].path, -1, SQLITE_STATIC);
+        sqlite3_bind_blob64(q, 3, files[i].data, files[i].len, SQLITE_STATIC);
+        if (step_done(q) < 0)
+            goto fail;
+    }
+    ret = 0;
+done:
+    sqlite3_finalize(q);
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        q = NULL;
+        goto fail;
+    }
+    return ret;
+fail:
+    dbfail(s, err, errsz, "cannot register source");
+    sqlite3_finalize(q);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int ar_store_source_remove(struct ar_store *s, const char *path, char *err, size_t errsz)
+{
+    if (s->mode != AR_STORE_RW)
+        return fail(err, errsz, s->path, "remove: opened read-only");
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM source WHERE path=?1", -1, &q, NULL) != SQLITE_OK)
+        return dbfail(s, err, errsz, "cannot remove source");
+    sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+    int rc = step_done(q);
+    sqlite3_finalize(q);
+    if (rc < 0)
+        return dbfail(s, err, errsz, "cannot remove source");
+    return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int ar_store_each_source(struct ar_store *s, int (*fn)(const struct ar_source *src, void *ud),
+                         void *ud, char *err, size_t errsz)
+{
+    sqlite3_stmt *q = NULL;
+    int rc, ret = -1;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT id,path,kind,format,title,version,sha256,imported,items,warnings FROM source"
+            " ORDER BY kind,path", -1, &q, NULL) != SQLITE_OK)
+        return dbfail(s, err, errsz, "cannot read sources");
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct ar_source src = {
+            .id = sqlite3_column_int64(q, 0), .path = col_text(q, 1), .kind = col_text(q, 2),
+            .format = col_text(q, 3), .title = col_text(q, 4), .version = col_text(q, 5),
+            .sha256 = col_text(q, 6), .imported = sqlite3_column_double(q, 7),
+            .items = (uint64_t)sqlite3_column_int64(q, 8), .warnings = col_text(q, 9),
+        };
+        int r = fn(&src, ud);
+        if (r) {
+            ret = r;
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        dbfail(s, err, errsz, "cannot read sources");
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(q);
+    return ret;
+}
+
+int ar_store_source_files(struct ar_store *s, int64_t source_id,
+                          int (*fn)(const struct ar_source_file *f, void *ud), void *ud,
+                          char *err, size_t errsz)
+{
+    sqlite3_stmt *q = NULL;
+    int rc, ret = -1;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT f.path,f.content FROM source_file f JOIN source s ON s.id=f.source_id"
+            " WHERE f.source_id=?1 ORDER BY f.path<>s.path, f.path", -1, &q, NULL) != SQLITE_OK)
+        return dbfail(s, err, errsz, "cannot read source files");
+    sqlite3_bind_int64(q, 1, source_id);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct ar_source_file f = { .path = col_text(q, 0),
+                                    .data = sqlite3_column_blob(q, 1),
+                                    .len = (size_t)sqlite3_column_bytes(q, 1) };
+        if (!f.data)
+            f.data = "";
+        int r = fn(&f, ud);
+        if (r) {
+            ret = r;
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        dbfail(s, err, errsz, "cannot read source files");
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(q);
+    return ret;
 }

@@ -49,6 +49,8 @@ void ar_store_note_tls(struct ar_store *s, const char *server_name, const char *
 struct ar_endpoint_filter {
     const char *host;       /* NULL: any */
     const char *method;     /* NULL: any, compared case-insensitively */
+    const char *state;      /* NULL: any */
+    const char *owner;      /* NULL: any; "": unowned */
 };
 
 /* Calls fn for every endpoint matching f, ordered by host, template, method.
@@ -70,5 +72,51 @@ int ar_store_stats(struct ar_store *s, struct ar_store_stats *st, char *err, siz
 int ar_store_each_tls_only(struct ar_store *s,
                            int (*fn)(const char *server_name, const char *alpn, uint64_t conns,
                                      void *ud), void *ud, char *err, size_t errsz);
+
+/* ---- imported sources (specs, catalogs, rules) ------------------------ */
+
+struct ar_source {
+    int64_t id;             /* set by the store */
+    const char *path;       /* as registered (absolute) */
+    const char *kind;       /* "spec", "catalog" or "rules" */
+    const char *format;     /* e.g. "openapi-3.0", "swagger-2.0", "backstage", "codeowners" */
+    const char *title, *version;
+    const char *sha256;     /* hex of the file's bytes */
+    double imported;        /* wall clock */
+    uint64_t items;         /* operations, entities or rules */
+    const char *warnings;   /* JSON array of strings */
+};
+struct ar_source_file {
+    const char *path;       /* the source's own file first, then files it refers to */
+    const char *data;
+    size_t len;
+};
+
+/* Register (or replace, by path) a source and the bytes of its files, in one
+ * transaction. Returns 0 written, 1 unchanged (same kind and hash: nothing
+ * done), -1 error. */
+int ar_store_source_put(struct ar_store *s, const struct ar_source *src,
+                        const struct ar_source_file *files, size_t nfiles, char *err, size_t errsz);
+/* Returns 0 removed, 1 no such source, -1 error. */
+int ar_store_source_remove(struct ar_store *s, const char *path, char *err, size_t errsz);
+/* Every source ordered by kind and path; the strings live during the call. */
+int ar_store_each_source(struct ar_store *s, int (*fn)(const struct ar_source *src, void *ud),
+                         void *ud, char *err, size_t errsz);
+/* The files of a source, its own first. */
+int ar_store_source_files(struct ar_store *s, int64_t source_id,
+                          int (*fn)(const struct ar_source_file *f, void *ud), void *ud,
+                          char *err, size_t errsz);
+
+/* ---- verdicts ---------------------------------------------------------- */
+
+/* The judge decides an endpoint's verdict (state and owner): it fills out with
+ * malloc'ed strings (ar_xstrdup), reading e (with its statuses, values and
+ * current verdict in e->v). Set once per store handle; a flush then judges
+ * every endpoint it touched, in its own transaction. */
+typedef void (*ar_judge_fn)(void *ud, const struct ar_endpoint *e, struct ar_verdict *out);
+void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud);
+/* Judge every endpoint again (after the sources changed), in one transaction.
+ * Returns the number of endpoints whose verdict changed, or -1. */
+int64_t ar_store_judge_all(struct ar_store *s, char *err, size_t errsz);
 
 #endif

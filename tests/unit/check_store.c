@@ -145,7 +145,7 @@ static int collect(const struct ar_endpoint *e, void *ud)
 
 static void list(struct ar_store *s, const char *host, const char *method, struct eps *l)
 {
-    struct ar_endpoint_filter f = { host, method };
+    struct ar_endpoint_filter f = { .host = host, .method = method };
     l->n = 0;
     ck_assert_msg(ar_store_each_endpoint(s, &f, collect, l, err, sizeof(err)) == 0, "%s", err);
 }
@@ -169,8 +169,8 @@ START_TEST(test_create_reopen_hits_add_up)
     struct ar_templater *tp = ar_templater_new(&lim, &ctr);
     struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
     struct ar_store *s = open_rw();
-    ck_assert_int_eq(ar_store_schema_version(s), 1);
-    ck_assert_int_eq(ar_store_schema_version_supported(), 1);
+    ck_assert_int_eq(ar_store_schema_version(s), 2);
+    ck_assert_int_eq(ar_store_schema_version_supported(), 2);
 
     struct ar_exchange x = xch(100, "GET", "api.shop.test", "/orders/1", 200);
     x.query = "a&b";
@@ -199,7 +199,7 @@ START_TEST(test_create_reopen_hits_add_up)
     ar_store_close(s);
 
     s = open_ro();
-    ck_assert_int_eq(ar_store_schema_version(s), 1);
+    ck_assert_int_eq(ar_store_schema_version(s), 2);
     struct eps l;
     list(s, NULL, NULL, &l);
     ck_assert_uint_eq(l.n, 2);
@@ -643,6 +643,177 @@ START_TEST(test_collapse_merges_stored_rows)
 }
 END_TEST
 
+/* ---- sources and verdicts ---------------------------------------------- */
+
+struct srcs {
+    char path[8][64], kind[8][16], sha[8][16], warnings[8][64];
+    uint64_t items[8];
+    int64_t id[8];
+    int n;
+};
+
+static int collect_src(const struct ar_source *src, void *ud)
+{
+    struct srcs *l = ud;
+    ck_assert_int_lt(l->n, 8);
+    snprintf(l->path[l->n], 64, "%s", src->path);
+    snprintf(l->kind[l->n], 16, "%s", src->kind);
+    snprintf(l->sha[l->n], 16, "%s", src->sha256);
+    snprintf(l->warnings[l->n], 64, "%s", src->warnings);
+    l->items[l->n] = src->items;
+    l->id[l->n++] = src->id;
+    return 0;
+}
+
+struct files {
+    char path[4][64], data[4][64];
+    int n;
+};
+
+static int collect_file(const struct ar_source_file *f, void *ud)
+{
+    struct files *l = ud;
+    ck_assert_int_lt(l->n, 4);
+    snprintf(l->path[l->n], 64, "%s", f->path);
+    snprintf(l->data[l->n], 64, "%.*s", (int)f->len, f->data);
+    l->n++;
+    return 0;
+}
+
+START_TEST(test_sources_put_replace_remove)
+{
+    struct ar_store *s = open_rw();
+    struct ar_source a = { .path = "/specs/a.yaml", .kind = "spec", .format = "openapi-3.0",
+                           .sha256 = "aaa", .items = 3, .warnings = "[\"no info\"]" };
+    struct ar_source_file fa[] = { { "/specs/a.yaml", "openapi: 3.0.0", 14 },
+                                   { "/specs/common.yaml", "x: 1", 4 } };
+    ck_assert_int_eq(ar_store_source_put(s, &a, fa, 2, err, sizeof(err)), 0);
+    ck_assert_int_eq(ar_store_source_put(s, &a, fa, 2, err, sizeof(err)), 1); /* unchanged */
+    struct ar_source r = { .path = "/etc/OWNERS", .kind = "rules", .sha256 = "rrr", .items = 7 };
+    struct ar_source_file fr[] = { { "/etc/OWNERS", "* @a", 4 } };
+    ck_assert_int_eq(ar_store_source_put(s, &r, fr, 1, err, sizeof(err)), 0);
+
+    struct srcs l = { .n = 0 };
+    ck_assert_int_eq(ar_store_each_source(s, collect_src, &l, err, sizeof(err)), 0);
+    ck_assert_int_eq(l.n, 2);
+    ck_assert_str_eq(l.kind[0], "rules");   /* ordered by kind, then path */
+    ck_assert_str_eq(l.path[1], "/specs/a.yaml");
+    ck_assert_str_eq(l.warnings[1], "[\"no info\"]");
+    ck_assert_uint_eq(l.items[1], 3);
+    int64_t old_id = l.id[1];
+    struct files f = { .n = 0 };
+    ck_assert_int_eq(ar_store_source_files(s, old_id, collect_file, &f, err, sizeof(err)), 0);
+    ck_assert_int_eq(f.n, 2);
+    ck_assert_str_eq(f.path[0], "/specs/a.yaml");  /* its own file first */
+    ck_assert_str_eq(f.data[0], "openapi: 3.0.0");
+    ck_assert_str_eq(f.path[1], "/specs/common.yaml");
+
+    /* a changed file replaces the source and its files */
+    a.sha256 = "bbb";
+    a.items = 5;
+    ck_assert_int_eq(ar_store_source_put(s, &a, fa, 1, err, sizeof(err)), 0);
+    l.n = 0;
+    ck_assert_int_eq(ar_store_each_source(s, collect_src, &l, err, sizeof(err)), 0);
+    ck_assert_int_eq(l.n, 2);
+    ck_assert_str_eq(l.sha[1], "bbb");
+    ck_assert_uint_eq(l.items[1], 5);
+    f.n = 0;
+    ck_assert_int_eq(ar_store_source_files(s, l.id[1], collect_file, &f, err, sizeof(err)), 0);
+    ck_assert_int_eq(f.n, 1);
+    f.n = 0;   /* the replaced source's files went with it */
+    ck_assert_int_eq(ar_store_source_files(s, old_id, collect_file, &f, err, sizeof(err)), 0);
+    ck_assert_int_eq(f.n, 0);
+
+    int64_t id = l.id[1];
+    ck_assert_int_eq(ar_store_source_remove(s, "/specs/a.yaml", err, sizeof(err)), 0);
+    ck_assert_int_eq(ar_store_source_remove(s, "/specs/a.yaml", err, sizeof(err)), 1);
+    l.n = 0;
+    ck_assert_int_eq(ar_store_each_source(s, collect_src, &l, err, sizeof(err)), 0);
+    ck_assert_int_eq(l.n, 1);
+    f.n = 0;
+    ck_assert_int_eq(ar_store_source_files(s, id, collect_file, &f, err, sizeof(err)), 0);
+    ck_assert_int_eq(f.n, 0);
+    ar_store_close(s);
+}
+END_TEST
+
+/* A judge that documents GET, calls 404-only endpoints noise and gives every
+ * endpoint of host "a.test" to judge_owner; it counts its calls. */
+static int judged;
+static const char *judge_owner = "team-a";
+static void judge(void *ud, const struct ar_endpoint *e, struct ar_verdict *v)
+{
+    (void)ud;
+    judged++;
+    int only404 = e->nstatuses > 0;
+    for (uint32_t i = 0; i < e->nstatuses; i++)
+        only404 &= e->statuses[i].code == 404;
+    v->state = ar_xstrdup(only404 ? "noise" : !strcmp(e->method, "GET") ? "documented" : "shadow");
+    if (!strcmp(e->host, "a.test")) {
+        v->owner = ar_xstrdup(judge_owner);
+        v->owner_source = ar_xstrdup("host");
+    }
+}
+
+static int count_cb(const struct ar_endpoint *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static int count_eps(struct ar_store *s, const char *state, const char *owner)
+{
+    struct ar_endpoint_filter f = { .state = state, .owner = owner };
+    int n = 0;
+    ck_assert_msg(ar_store_each_endpoint(s, &f, count_cb, &n, err, sizeof(err)) == 0, "%s", err);
+    return n;
+}
+
+START_TEST(test_flush_judges_touched_endpoints)
+{
+    struct ar_templater *tp = ar_templater_new(&lim, &ctr);
+    struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
+    struct ar_store *s = open_rw();
+    ar_store_set_judge(s, judge, NULL);
+    judged = 0;
+    struct ar_exchange x = xch(1, "GET", "a.test", "/orders/1", 200);
+    ar_catalog_add(cat, &x);
+    x = xch(2, "POST", "a.test", "/orders", 201);
+    ar_catalog_add(cat, &x);
+    x = xch(3, "GET", "b.test", "/wp-login.php", 404);
+    ar_catalog_add(cat, &x);
+    flush(s, cat, tp, NULL);
+    ck_assert_int_eq(judged, 3);
+    ck_assert_int_eq(count_eps(s, "documented", NULL), 1);
+    ck_assert_int_eq(count_eps(s, "shadow", NULL), 1);
+    ck_assert_int_eq(count_eps(s, "noise", NULL), 1);
+    ck_assert_int_eq(count_eps(s, NULL, "team-a"), 2);
+    ck_assert_int_eq(count_eps(s, NULL, ""), 1);      /* unowned */
+
+    /* only the endpoints a flush touched are judged */
+    judged = 0;
+    x = xch(4, "GET", "b.test", "/wp-login.php", 200);
+    ar_catalog_add(cat, &x);
+    flush(s, cat, tp, NULL);
+    ck_assert_int_eq(judged, 1);
+    ck_assert_int_eq(count_eps(s, "noise", NULL), 0);  /* it answered 200 once */
+    ck_assert_int_eq(count_eps(s, "documented", NULL), 2);
+
+    /* the sources changed: judge_all visits all and reports the changes */
+    judged = 0;
+    judge_owner = "team-b";
+    ck_assert_int_eq(ar_store_judge_all(s, err, sizeof(err)), 2);
+    ck_assert_int_eq(judged, 3);
+    ck_assert_int_eq(ar_store_judge_all(s, err, sizeof(err)), 0);
+    ck_assert_int_eq(count_eps(s, NULL, "team-b"), 2);
+    judge_owner = "team-a";
+    ar_store_close(s);
+    ar_catalog_free(cat);
+    ar_templater_free(tp);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -660,6 +831,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_tls_only_hosts);
     tcase_add_test(tc, test_value_bounds_across_flushes);
     tcase_add_test(tc, test_collapse_merges_stored_rows);
+    tcase_add_test(tc, test_sources_put_replace_remove);
+    tcase_add_test(tc, test_flush_judges_touched_endpoints);
     suite_add_tcase(s, tc);
     return s;
 }
