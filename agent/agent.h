@@ -22,5 +22,7 @@ int cmd_capture(int argc, char **argv);
 int cmd_endpoints(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_sources(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@
 #include "../inventory/store.h"
 #include "../inventory/template.h"
 #include "agent.h"
+#include "roster.h"
 
 struct run {
     struct ar_config cfg;
@@ -26,6 +27,7 @@ struct run {
     struct ar_store *store;
     struct ar_templater *tp;
     struct ar_catalog *cat;
+    struct ar_model *model;      /* specs, catalogs, rules: the judge of the roster */
     struct ar_counters ctr;      /* since the start of the run */
     struct ar_counters flushed;  /* part of ctr already written */
     FILE *xfp, *tfp;
@@ -227,6 +229,7 @@ int cmd_capture(int argc, char **argv)
         ar_templater_pin(r.tp, r.cfg.pins[i].host, r.cfg.pins[i].pattern);
     if (ar_store_load_collapses(r.store, r.tp, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_FAIL, "%s", err);
+    r.model = ar_roster_attach(r.store, &r.cfg, r.tp);
     r.cat = ar_catalog_new(&r.cfg.lim, &r.ctr, r.tp);
     ar_json_init(&r.j);
     if (xpath)
@@ -260,6 +263,7 @@ int cmd_capture(int argc, char **argv)
     ar_catalog_free(r.cat);
     ar_templater_free(r.tp);
     ar_store_close(r.store);
+    ar_model_free(r.model);
     ar_json_free(&r.j);
     ar_config_free(&r.cfg);
     free(files);

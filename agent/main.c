@@ -67,6 +67,8 @@ static const struct {
     { "capture", cmd_capture, "read captures (-r FILE...) and add what they show to the roster" },
     { "endpoints", cmd_endpoints, "list the roster: host, method, path template, what was seen" },
     { "stats", cmd_stats, "capture health: what was seen and what was missed" },
+    { "import", cmd_import, "register OpenAPI/Swagger specs, Backstage catalogs, ownership rules" },
+    { "sources", cmd_sources, "list the imported sources (or: sources remove PATH)" },
     { "config", cmd_config, "config check|show: validate or print the configuration" },
 };
 
