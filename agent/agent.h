@@ -24,5 +24,9 @@ int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_owner(int argc, char **argv);
+int cmd_owners(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

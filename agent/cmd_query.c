@@ -13,12 +13,13 @@
 static const struct option common_opts[] = {
     { "db", required_argument, 0, 'd' },   { "config", required_argument, 0, 'c' },
     { "host", required_argument, 0, 'H' }, { "method", required_argument, 0, 'm' },
+    { "state", required_argument, 0, 's' }, { "owner", required_argument, 0, 'o' },
     { "json", no_argument, 0, 'j' },       { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
 };
 
 struct qargs {
-    const char *db, *config, *host, *method;
+    const char *db, *config, *host, *method, *state, *owner;
     int json;
 };
 
@@ -32,6 +33,8 @@ static void parse(int argc, char **argv, struct qargs *a, const char *usage_line
         case 'c': a->config = optarg; break;
         case 'H': if (!filters) goto bad; a->host = optarg; break;
         case 'm': if (!filters) goto bad; a->method = optarg; break;
+        case 's': if (!filters) goto bad; a->state = optarg; break;
+        case 'o': if (!filters) goto bad; a->owner = optarg; break;
         case 'j': a->json = 1; break;
         case 'h': printf("usage: %s\n", usage_line); exit(AR_EXIT_OK);
         default: goto bad;
@@ -103,8 +106,9 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     if (!o->json) {
         char st[256];
         statuses_text(e, st, sizeof(st));
-        printf("%-28s %-7s %-48s %8" PRIu64 "  %-24s %s%s\n", e->host[0] ? e->host : "-",
-               e->method, e->tmpl, e->hits, st, e->rule, ar_endpoint_is_noise(e) ? " noise" : "");
+        printf("%-28s %-7s %-48s %8" PRIu64 "  %-10s %-20s %-24s %s\n", e->host[0] ? e->host : "-",
+               e->method, e->tmpl, e->hits, e->v.state ? e->v.state : "-",
+               e->v.owner ? e->v.owner : "-", st, e->rule);
         return 0;
     }
     struct ar_json *j = &o->j;
@@ -144,6 +148,23 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     ar_json_kstr(j, "rule", e->rule);
     ar_json_key(j, "noise");
     ar_json_bool(j, ar_endpoint_is_noise(e));
+    ar_json_kstr(j, "state", e->v.state);
+    ar_json_kstr(j, "reason", e->v.reason);
+    ar_json_key(j, "spec");
+    if (e->v.spec_source) {
+        ar_json_obj_open(j);
+        ar_json_kstr(j, "source", e->v.spec_source);
+        ar_json_kstr(j, "pointer", e->v.spec_pointer);
+        ar_json_kstr(j, "template", e->v.spec_tmpl);
+        ar_json_obj_close(j);
+    } else {
+        ar_json_null(j);
+    }
+    ar_json_kstr(j, "owner", e->v.owner);
+    ar_json_kstr(j, "owner_source", e->v.owner_source);
+    ar_json_kstr(j, "owner_evidence", e->v.owner_evidence);
+    ar_json_key(j, "alternatives");
+    ar_json_raw(j, e->v.owner_alt ? e->v.owner_alt : "[]");
     ar_json_obj_close(j);
     if (j->len > (1 << 20)) {
         ar_json_write(j, stdout);
@@ -157,9 +178,11 @@ int cmd_endpoints(int argc, char **argv)
     struct qargs a;
     struct ar_config cfg;
     char err[1024];
-    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] [--json]", 1);
+    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
+          "[--state documented|shadow|zombie|noise] [--owner TEAM] [--json]", 1);
     struct ar_store *s = open_ro(&a, &cfg);
-    struct ar_endpoint_filter f = { .host = a.host, .method = a.method };
+    struct ar_endpoint_filter f = { .host = a.host, .method = a.method, .state = a.state,
+                                    .owner = a.owner };
     struct ep_out o;
     memset(&o, 0, sizeof(o));
     o.json = a.json;
@@ -167,8 +190,8 @@ int cmd_endpoints(int argc, char **argv)
     if (a.json)
         ar_json_arr_open(&o.j);
     else
-        printf("%-28s %-7s %-48s %8s  %-24s %s\n", "HOST", "METHOD", "PATH", "HITS", "STATUSES",
-               "RULE");
+        printf("%-28s %-7s %-48s %8s  %-10s %-20s %-24s %s\n", "HOST", "METHOD", "PATH", "HITS",
+               "STATE", "OWNER", "STATUSES", "RULE");
     if (ar_store_each_endpoint(s, &f, print_endpoint, &o, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_FAIL, "%s", err);
     if (a.json) {
