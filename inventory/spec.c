@@ -220,7 +220,8 @@ static struct fy_document *parse(const char *path, const char *data, size_t len,
         else
             snprintf(err, errsz, "%s:1:1: %s", path, e && e->msg ? e->msg : "cannot be parsed");
     }
-    fy_diag_unref(diag);
+    fy_diag_destroy(diag); /* frees the collected errors (unref alone leaks them); a
+                            * document keeps its own reference */
     return fyd;
 }
 
