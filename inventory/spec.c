@@ -205,8 +205,13 @@ static struct fy_document *parse(const char *path, const char *data, size_t len,
     cfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_ALLOW_DUPLICATE_KEYS |
                 (ends_with(path, ".json") ? FYPCF_JSON_FORCE : FYPCF_JSON_NONE);
     cfg.diag = diag;
-    struct fy_document *fyd = len ? fy_document_build_from_string(&cfg, data, len)
-                                  : fy_document_build_from_string(&cfg, "", 0);
+    struct fy_document *fyd = len ? fy_document_build_from_string(&cfg, data, len) : NULL;
+    if (!fyd) {
+        void *it = NULL;
+        struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
+        if (!e) /* no document at all (empty, only comments): an empty document */
+            fyd = fy_document_create(&cfg);
+    }
     if (!fyd && err) {
         void *it = NULL;
         struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
@@ -215,7 +220,8 @@ static struct fy_document *parse(const char *path, const char *data, size_t len,
         else
             snprintf(err, errsz, "%s:1:1: %s", path, e && e->msg ? e->msg : "cannot be parsed");
     }
-    fy_diag_unref(diag);
+    fy_diag_destroy(diag); /* frees the collected errors (unref alone leaks them); a
+                            * document keeps its own reference */
     return fyd;
 }
 
