@@ -217,19 +217,29 @@ static int seg_score(const char *r, size_t rl, const char *s, size_t sl)
 
 /* ------------------------------------------------------------------ match */
 
-/* 0: entry names no host (any host), 1: names this host, -1: another host. */
+/* 2: entry names this host; 1: this host is a subdomain of the entry's host
+ * (regional and edge names: eu.httpbin.org is served by the spec of
+ * httpbin.org), on the same port; 0: entry names no host (any host); -1:
+ * another host. */
 static int host_tier(const char *ehost, const char *host)
 {
     if (!ehost || !ehost[0])
         return 0;
-    if (ar_strcaseeq(ehost, host))
+    char h[512];
+    ar_strlcpy(h, host, sizeof(h));
+    char *c = strrchr(h, ':');
+    if (c && !strchr(c, ']') && (strcmp(c, ":80") == 0 || strcmp(c, ":443") == 0))
+        *c = '\0';     /* a default port is no port */
+    if (ar_strcaseeq(ehost, h))
+        return 2;
+    size_t hl = strlen(h), el = strlen(ehost);
+    const char *eport = ehost[0] == '[' ? NULL : strchr(ehost, ':');
+    const char *hport = h[0] == '[' ? NULL : strchr(h, ':');
+    if ((eport == NULL) != (hport == NULL) || (eport && strcmp(eport, hport)))
+        return -1;
+    size_t en = eport ? (size_t)(eport - ehost) : el, hn = hport ? (size_t)(hport - h) : hl;
+    if (hn > en + 1 && h[hn - en - 1] == '.' && ar_strncaseeq(h + hn - en, ehost, en))
         return 1;
-    const char *c = strrchr(host, ':');
-    if (c && !strchr(c, ']') && (strcmp(c, ":80") == 0 || strcmp(c, ":443") == 0)) {
-        size_t hl = (size_t)(c - host);
-        if (strlen(ehost) == hl && ar_strncaseeq(ehost, host, hl))
-            return 1;
-    }
     return -1;
 }
 
@@ -252,7 +262,7 @@ enum ar_match_kind ar_specset_match(const struct ar_specset *ss, const char *hos
         return AR_MATCH_NONE;
     int head = strcmp(method, "HEAD") == 0;
 
-    for (int tier = 1; tier >= 0; tier--) {
+    for (int tier = 2; tier >= 0; tier--) {
         const struct entry *best = NULL;
         uint8_t bsc[MAX_SEGS], sc[MAX_SEGS];
         int bm = -1;

@@ -3,9 +3,11 @@
  *
  * Order of decision: host, then path, then method.
  *   1. Host: entries whose server names the host (exactly, or the host without
- *      its port when the roster host carries ":80" or ":443"), then, only if
- *      none of those documents the path, entries whose server has no host
- *      (relative or absent server URL: any host).
+ *      its port when the roster host carries ":80" or ":443"); then, only if
+ *      none of those documents the path, entries whose server host the host
+ *      is a subdomain of (eu.httpbin.org under httpbin.org: regional and edge
+ *      names of one API); then entries whose server has no host (relative or
+ *      absent server URL: any host).
  *   2. Path: the full template (server base + spec path) against the path,
  *      segment by segment, same number of segments (a parameter never spans
  *      '/'; one trailing '/' is ignored on both sides). Per segment a literal

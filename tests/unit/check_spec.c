@@ -709,6 +709,20 @@ START_TEST(test_match_host_beats_hostless)
     ck_assert_int_eq(ar_specset_match(ss, "x.test:8080", "POST", "/api/users/me", &m), AR_MATCH_OP);
     ck_assert_ptr_eq(m.spec, anyhost);
     ck_assert_int_eq(ar_specset_match(ss, "x.test", "GET", "/api/users/me", &m), AR_MATCH_PATH);
+    /* a subdomain (regional or edge name) of the spec's host: that spec, below the host's
+     * own and above the hostless one; never a mere suffix, never another port */
+    ck_assert_int_eq(ar_specset_match(ss, "eu.shop.example.test", "GET", "/api/users/me", &m),
+                     AR_MATCH_OP);
+    ck_assert_ptr_eq(m.spec, shop);
+    ck_assert_int_eq(ar_specset_match(ss, "eu.shop.example.test:80", "GET", "/api/users/me", &m),
+                     AR_MATCH_OP);
+    ck_assert_ptr_eq(m.spec, shop);
+    ck_assert_int_eq(ar_specset_match(ss, "myshop.example.test", "GET", "/api/users/me", &m),
+                     AR_MATCH_PATH);
+    ck_assert_ptr_eq(m.spec, anyhost);
+    ck_assert_int_eq(ar_specset_match(ss, "eu.shop.example.test:8080", "GET", "/api/users/me", &m),
+                     AR_MATCH_PATH);
+    ck_assert_ptr_eq(m.spec, anyhost);
 }
 END_TEST
 
