@@ -532,7 +532,7 @@ static void scan(struct ld *ld, struct fy_node *n, char *ptr, size_t plen, int d
     if (depth > SCAN_MAX_DEPTH || !n)
         return;
     const char *where = plen ? ptr : "/";
-    if (k == K_SCHEMA && is_scalar(n) && !is_true(n) && !seq_str(n, "false") && !seq_str(n, "False")) {
+    if (k == K_SCHEMA && is_scalar(n) && !is_null(n) && !is_true(n) && !seq_str(n, "false") && !seq_str(n, "False")) {
         char *v = sdup(n);
         warn(ld, "schema is not an object: '%.40s' (%s)", v, where);
         free(v);
@@ -972,7 +972,7 @@ static void read_op(struct ld *ld, struct pictx *pc, const char *mkey, struct fy
     op->pointer = optr;
     op->deprecated = is_true(get(o, "deprecated"));
     op->line = node_line(knode);
-    if (d != 0 && o != v) /* the operation itself came from another document */
+    if (d != pc->d) /* the operation itself came from another file: its key is not there */
         op->line = 0;
     if (d != 0)
         op->file = ar_xstrdup(ld->docs[d].path);
