@@ -31,6 +31,8 @@ static const struct {
 
 struct ep {
     char *host, *method, *tmpl, *state, *reason, *owner;
+    char *shape;            /* tmpl with every {name} as {}: paths that differ only by
+                             * parameter names (on different hosts) are one path item */
     uint64_t hits;
     double first, last;
     struct ar_status_count *st;
@@ -72,6 +74,15 @@ static int keep(const struct ar_endpoint *e, void *ud)
     p->host = ar_xstrdup(e->host);
     p->method = ar_xstrdup(e->method);
     p->tmpl = ar_xstrdup(e->tmpl);
+    p->shape = ar_xstrdup(e->tmpl);
+    char *w = p->shape;
+    for (const char *r = e->tmpl; *r; r++) {
+        *w++ = *r;
+        const char *close;
+        if (*r == '{' && (close = strchr(r, '}')))
+            r = close - 1;
+    }
+    *w = '\0';
     p->state = ar_xstrdup(e->v.state ? e->v.state : "shadow");
     p->reason = e->v.reason ? ar_xstrdup(e->v.reason) : NULL;
     p->owner = e->v.owner ? ar_xstrdup(e->v.owner) : NULL;
@@ -91,8 +102,10 @@ static int keep(const struct ar_endpoint *e, void *ud)
 static int cmp_ep(const void *a, const void *b)
 {
     const struct ep *x = a, *y = b;
-    int c = strcmp(x->tmpl, y->tmpl);
-    return c ? c : strcmp(x->host, y->host);
+    int c = strcmp(x->shape, y->shape);
+    if (!c)
+        c = strcmp(x->host, y->host);
+    return c ? c : strcmp(x->tmpl, y->tmpl);
 }
 
 static int cmp_status(const void *a, const void *b)
@@ -383,9 +396,13 @@ int cmd_export(int argc, char **argv)
     size_t nused = 0;
     for (size_t i = 0; i < l.n;) {
         size_t end = i;
-        while (end < l.n && !strcmp(l.v[end].tmpl, l.v[i].tmpl))
+        while (end < l.n && !strcmp(l.v[end].shape, l.v[i].shape))
             end++;
-        ar_json_key(&j, l.v[i].tmpl);
+        size_t key = i;   /* the busiest endpoint's names for the path item */
+        for (size_t k = i; k < end; k++)
+            if (l.v[k].hits > l.v[key].hits)
+                key = k;
+        ar_json_key(&j, l.v[key].tmpl);
         ar_json_obj_open(&j);
         if (nh > 1) {   /* the hosts that serve this path */
             ar_json_key(&j, "servers");
@@ -401,7 +418,7 @@ int cmd_export(int argc, char **argv)
             ar_json_arr_close(&j);
         }
         char names[32][128];
-        size_t np = path_params(l.v[i].tmpl, names, 32);
+        size_t np = path_params(l.v[key].tmpl, names, 32);
         if (np) {
             ar_json_key(&j, "parameters");
             ar_json_arr_open(&j);
@@ -476,7 +493,7 @@ int cmd_export(int argc, char **argv)
     free(hosts);
     for (size_t i = 0; i < l.n; i++) {
         struct ep *p = &l.v[i];
-        free(p->host); free(p->method); free(p->tmpl); free(p->state); free(p->reason);
+        free(p->host); free(p->method); free(p->tmpl); free(p->shape); free(p->state); free(p->reason);
         free(p->owner); free(p->st);
         free_set(p->query, p->nquery); free_set(p->req_ct, p->nreq);
         free_set(p->resp_ct, p->nresp); free_set(p->auth, p->nauth);

@@ -9,16 +9,7 @@
 set -u
 SRC=${APIROSTER_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${APIROSTER_BIN:-$SRC/build/apiroster}
-SHARED=${APIROSTER_SHARED:-$SRC/../shared}
-BENCH=${APIROSTER_BENCH_DIR:-${APIROSTER_BUILD:-$SRC/build}/bench}
-[[ -x $SHARED/bench/make-bench-pcap.sh ]] || { echo "bench: $SHARED/bench not found, skipped"; exit 77; }
-P=$BENCH/api-200m
-if [[ ! -f $P.pcap || ! -f $P-edge-mangled.pcap ]]; then
-  [[ $(id -u) == 0 ]] || { echo "bench: making the captures needs root, skipped"; exit 77; }
-  mkdir -p "$BENCH"
-  OUT=$P.pcap bash "$SHARED/bench/make-bench-pcap.sh" >"$BENCH/make.log" 2>&1 \
-    || { echo "bench: make-bench-pcap.sh failed:"; tail -n 20 "$BENCH/make.log"; exit 1; }
-fi
+. "$SRC/tests/e2e/bench_captures.sh"
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 fail=0
 "$BIN" capture -r "$P.pcap" --db "$t/b.db" --exchanges "$t/bulk.jsonl" || fail=1
