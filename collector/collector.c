@@ -199,15 +199,18 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
         a = ar_xcalloc(1, sizeof(*a));
         a->c = c;
         a->f = f;
-        a->dpi = ar_dpi_flow_new();
         f->app = a;
         if (!(pkt.flags & AR_TCP_SYN))
             AR_INC(c->ctr, tcp_midstream);
     }
-    if (a->dpi) {
+    /* nDPI gets the payload packets of a flow until it decides; its state
+     * (about 2 KB) is allocated at the first one, so that a flow that never
+     * carries data (a SYN flood, a port scan) costs only its flow entry */
+    if (a->kind == K_UNDECIDED && pkt.payload_len) {
+        if (!a->dpi)
+            a->dpi = ar_dpi_flow_new();
         enum ar_dpi_result r = ar_dpi_packet(c->cls, a->dpi, pkt.l3, pkt.l3_len, ts);
-        if (pkt.payload_len)
-            a->dpi_pkts++;
+        a->dpi_pkts++;
         if (r == AR_DPI_PENDING && a->dpi_pkts >= c->lim.ndpi_packets) {
             AR_INC(c->ctr, limit_ndpi_packets);
             r = ar_dpi_giveup(c->cls, a->dpi);
