@@ -68,7 +68,8 @@ static struct lru *lru_of(struct ar_flow_table *t, const struct ar_flow *f)
 /* ---- keys */
 
 /* Both directions produce the same key: the (addr, port) endpoints in a fixed
- * order. Packed by hand so no padding reaches the hash. */
+ * order. Packed by hand so no padding reaches the hash; an IPv4 key is 13
+ * bytes (2 SipHash blocks), an IPv6 one 37 (5 blocks). */
 #define KEY_LEN (1 + 2 * (16 + 2))
 
 static uint64_t flow_hash(const struct ar_flow_table *t, const struct ar_pkt *p)
@@ -76,18 +77,24 @@ static uint64_t flow_hash(const struct ar_flow_table *t, const struct ar_pkt *p)
     uint8_t k[KEY_LEN];
     const uint8_t *a = p->src, *b = p->dst;
     uint16_t pa = p->sport, pb = p->dport;
-    int c = memcmp(a, b, 16);
+    size_t al = p->family == 4 ? 4 : 16;
+    int c = memcmp(a, b, al);
 
     if (c > 0 || (c == 0 && pa > pb)) {
         const uint8_t *x = a; a = b; b = x;
         uint16_t y = pa; pa = pb; pb = y;
     }
-    k[0] = (uint8_t)p->family;
-    memcpy(k + 1, a, 16);
-    k[17] = (uint8_t)(pa >> 8); k[18] = (uint8_t)pa;
-    memcpy(k + 19, b, 16);
-    k[35] = (uint8_t)(pb >> 8); k[36] = (uint8_t)pb;
-    return ar_hash(&t->key, k, sizeof(k));
+    uint8_t *o = k;
+    *o++ = (uint8_t)p->family;
+    memcpy(o, a, al);
+    o += al;
+    *o++ = (uint8_t)(pa >> 8);
+    *o++ = (uint8_t)pa;
+    memcpy(o, b, al);
+    o += al;
+    *o++ = (uint8_t)(pb >> 8);
+    *o++ = (uint8_t)pb;
+    return ar_hash(&t->key, k, (size_t)(o - k));
 }
 
 /* 0 or 1: the side of f that sent p; -1 when p is not of f. */
