@@ -74,8 +74,11 @@ enum ar_dpi_result ar_dpi_packet(struct ar_classifier *c, struct ar_dpi_flow *f,
         return f->verdict;
     if (l3_len > 65535)
         l3_len = 65535;
-    ndpi_protocol p = ndpi_detection_process_packet(c->ndpi, f->f, l3, (unsigned short)l3_len,
-                                                    (u_int64_t)(ts * 1000.0));
+    /* packet time comes from the file: it may be negative or absurd (a
+     * converted value out of range is undefined behaviour) */
+    double ms = ts * 1000.0;
+    u_int64_t when = (ms >= 0.0 && ms < 9.0e18) ? (u_int64_t)ms : 0;
+    ndpi_protocol p = ndpi_detection_process_packet(c->ndpi, f->f, l3, (unsigned short)l3_len, when);
     f->verdict = verdict(p);
     return f->verdict;
 }

@@ -35,10 +35,68 @@ struct flow_app {
     uint8_t no_http;        /* TLS: no HTTP/1 parsing on this flow */
 };
 
+/* "a.b.c.d:port" without inet_ntop and snprintf (once per side of every HTTP
+ * flow: they showed in the profile); IPv6 goes through ar_fmt_endpoint. */
+static char *put_uint(char *o, unsigned v)
+{
+    char tmp[8];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *o++ = tmp[--n];
+    return o;
+}
+
+static void fmt_endpoint(char out[64], int family, const uint8_t addr[16], uint16_t port)
+{
+    if (family != 4) {
+        ar_fmt_endpoint(out, 64, family, addr, port);
+        return;
+    }
+    char *o = out;
+    for (int i = 0; i < 4; i++) {
+        o = put_uint(o, addr[i]);
+        *o++ = i < 3 ? '.' : ':';
+    }
+    o = put_uint(o, port);
+    *o = '\0';
+}
+
 static void endpoints(const struct ar_flow *f, char ep[2][64])
 {
-    ar_fmt_endpoint(ep[0], sizeof(ep[0]), f->family, f->addr[0], f->port[0]);
-    ar_fmt_endpoint(ep[1], sizeof(ep[1]), f->family, f->addr[1], f->port[1]);
+    fmt_endpoint(ep[0], f->family, f->addr[0], f->port[0]);
+    fmt_endpoint(ep[1], f->family, f->addr[1], f->port[1]);
+}
+
+/* 1 when a flow's first payload is plainly HTTP/1: a status line, or a request
+ * line of a common method that ends in HTTP/1.x within this packet. nDPI's
+ * verdict only matters to tell TLS apart (TLS flows are not parsed), and such
+ * bytes are never TLS, so nDPI is skipped: it was an eighth of the work. */
+static int plainly_http1(const uint8_t *p, uint32_t n)
+{
+    static const struct { const char *m; uint8_t len; } methods[] = {
+        { "GET ", 4 }, { "POST ", 5 }, { "PUT ", 4 }, { "HEAD ", 5 },
+        { "DELETE ", 7 }, { "PATCH ", 6 }, { "OPTIONS ", 8 },
+    };
+    if (n >= 12 && memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '0' || p[7] == '1') && p[8] == ' ')
+        return 1;
+    size_t i;
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (n > methods[i].len && memcmp(p, methods[i].m, methods[i].len) == 0)
+            break;
+    if (i == sizeof(methods) / sizeof(methods[0]))
+        return 0;
+    const uint8_t *nl = memchr(p, '\n', n);
+    if (!nl)
+        return 0;
+    size_t ll = (size_t)(nl - p);
+    if (ll && p[ll - 1] == '\r')
+        ll--;
+    return ll >= 9 && memcmp(p + ll - 9, " HTTP/1.", 8) == 0 &&
+           (p[ll - 1] == '0' || p[ll - 1] == '1');
 }
 
 static struct ar_http *app_http(struct flow_app *a)
@@ -199,15 +257,21 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
         a = ar_xcalloc(1, sizeof(*a));
         a->c = c;
         a->f = f;
-        a->dpi = ar_dpi_flow_new();
         f->app = a;
         if (!(pkt.flags & AR_TCP_SYN))
             AR_INC(c->ctr, tcp_midstream);
     }
-    if (a->dpi) {
+    /* nDPI gets the payload packets of a flow until it decides; its state
+     * (about 2 KB) is allocated at the first one, so that a flow that never
+     * carries data (a SYN flood, a port scan) costs only its flow entry */
+    if (a->kind == K_UNDECIDED && pkt.payload_len && !a->dpi &&
+        plainly_http1(pkt.payload, pkt.payload_len)) {
+        decide(a, AR_DPI_HTTP);
+    } else if (a->kind == K_UNDECIDED && pkt.payload_len) {
+        if (!a->dpi)
+            a->dpi = ar_dpi_flow_new();
         enum ar_dpi_result r = ar_dpi_packet(c->cls, a->dpi, pkt.l3, pkt.l3_len, ts);
-        if (pkt.payload_len)
-            a->dpi_pkts++;
+        a->dpi_pkts++;
         if (r == AR_DPI_PENDING && a->dpi_pkts >= c->lim.ndpi_packets) {
             AR_INC(c->ctr, limit_ndpi_packets);
             r = ar_dpi_giveup(c->cls, a->dpi);

@@ -7,7 +7,18 @@
  * Flows live on one of two LRU lists ordered by last activity: open flows and
  * closed flows (FIN or RST seen). Each list is expired from its head and the
  * walk stops at the first flow that is not old enough for that list's timeout,
- * so expiry costs O(flows expired), however many flows are merely idle. */
+ * so expiry costs O(flows expired), however many flows are merely idle.
+ *
+ * Emergency mode (Suricata's flow emergency): when a new flow finds the table
+ * at max_flows, the table enters emergency mode (counted once per entry in
+ * flow_emergency). While in it, the idle timeouts are the short
+ * flow_timeout_emergency and flow_timeout_emergency_closed, applied at once
+ * and on every expiry. If that frees nothing, the oldest idle flow is evicted
+ * (flow_evicted): the least recently active closed flow, else the least
+ * recently active open one, so that new connections are still tracked. The
+ * table leaves emergency mode when at least flow_emergency_recovery percent of
+ * max_flows is free again (Suricata's emergency-recovery: 30 means at most 70%
+ * full). */
 #include <stdlib.h>
 #include <string.h>
 #include "flow.h"
@@ -29,6 +40,7 @@ struct ar_flow_table {
     uint64_t mask;
     uint64_t count;
     struct lru open, closed;
+    int emergency;
 };
 
 /* ---- LRU lists */
@@ -56,7 +68,8 @@ static struct lru *lru_of(struct ar_flow_table *t, const struct ar_flow *f)
 /* ---- keys */
 
 /* Both directions produce the same key: the (addr, port) endpoints in a fixed
- * order. Packed by hand so no padding reaches the hash. */
+ * order. Packed by hand so no padding reaches the hash; an IPv4 key is 13
+ * bytes (2 SipHash blocks), an IPv6 one 37 (5 blocks). */
 #define KEY_LEN (1 + 2 * (16 + 2))
 
 static uint64_t flow_hash(const struct ar_flow_table *t, const struct ar_pkt *p)
@@ -64,18 +77,24 @@ static uint64_t flow_hash(const struct ar_flow_table *t, const struct ar_pkt *p)
     uint8_t k[KEY_LEN];
     const uint8_t *a = p->src, *b = p->dst;
     uint16_t pa = p->sport, pb = p->dport;
-    int c = memcmp(a, b, 16);
+    size_t al = p->family == 4 ? 4 : 16;
+    int c = memcmp(a, b, al);
 
     if (c > 0 || (c == 0 && pa > pb)) {
         const uint8_t *x = a; a = b; b = x;
         uint16_t y = pa; pa = pb; pb = y;
     }
-    k[0] = (uint8_t)p->family;
-    memcpy(k + 1, a, 16);
-    k[17] = (uint8_t)(pa >> 8); k[18] = (uint8_t)pa;
-    memcpy(k + 19, b, 16);
-    k[35] = (uint8_t)(pb >> 8); k[36] = (uint8_t)pb;
-    return ar_hash(&t->key, k, sizeof(k));
+    uint8_t *o = k;
+    *o++ = (uint8_t)p->family;
+    memcpy(o, a, al);
+    o += al;
+    *o++ = (uint8_t)(pa >> 8);
+    *o++ = (uint8_t)pa;
+    memcpy(o, b, al);
+    o += al;
+    *o++ = (uint8_t)(pb >> 8);
+    *o++ = (uint8_t)pb;
+    return ar_hash(&t->key, k, (size_t)(o - k));
 }
 
 /* 0 or 1: the side of f that sent p; -1 when p is not of f. */
@@ -93,6 +112,8 @@ static int flow_match(const struct ar_flow *f, const struct ar_pkt *p)
 }
 
 /* ---- table */
+
+static int make_room(struct ar_flow_table *t, double now);
 
 struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_counters *ctr,
                                         ar_flow_free_fn on_free, void *ud)
@@ -171,13 +192,8 @@ struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, d
         }
     }
 
-    if (t->count >= t->lim->max_flows) {
-        ar_flow_expire(t, ts);
-        if (t->count >= t->lim->max_flows) {
-            AR_INC(t->ctr, limit_max_flows);
-            return NULL;
-        }
-    }
+    if (t->count >= t->lim->max_flows && make_room(t, ts) < 0)
+        return NULL;
     f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
@@ -203,23 +219,88 @@ struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, d
     return f;
 }
 
-static void expire_list(struct ar_flow_table *t, struct lru *l, double now, double timeout, int closed)
+/* Which counter an expiry bumps: the timeout that applied. */
+enum expiry_kind { EXP_OPEN, EXP_CLOSED, EXP_EMERG_OPEN, EXP_EMERG_CLOSED };
+
+static void expire_list(struct ar_flow_table *t, struct lru *l, double now, double timeout,
+                        enum expiry_kind kind)
 {
     struct ar_flow *f;
     while ((f = l->head) != NULL && now - f->last_ts > timeout) {
         AR_INC(t->ctr, flows_timed_out);
-        if (closed)
-            AR_INC(t->ctr, limit_flow_timeout_closed);
-        else
-            AR_INC(t->ctr, limit_flow_timeout);
+        switch (kind) {
+        case EXP_OPEN: AR_INC(t->ctr, limit_flow_timeout); break;
+        case EXP_CLOSED: AR_INC(t->ctr, limit_flow_timeout_closed); break;
+        case EXP_EMERG_OPEN: AR_INC(t->ctr, limit_flow_timeout_emergency); break;
+        case EXP_EMERG_CLOSED: AR_INC(t->ctr, limit_flow_timeout_emergency_closed); break;
+        }
         flow_remove(t, f);
+    }
+}
+
+/* Emergency mode ends once free * 100 >= recovery * max_flows, i.e. at least
+ * flow_emergency_recovery percent of the table is free (a value over 100 is
+ * read as 100: the table must empty). */
+static void emergency_check(struct ar_flow_table *t)
+{
+    if (!t->emergency)
+        return;
+    uint64_t max = t->lim->max_flows;
+    uint64_t rec = t->lim->flow_emergency_recovery > 100 ? 100 : t->lim->flow_emergency_recovery;
+    uint64_t free_slots = t->count < max ? max - t->count : 0;
+    /* in double: no overflow for a huge max_flows, exact below 2^53 */
+    if ((double)free_slots * 100.0 >= (double)rec * (double)max) {
+        t->emergency = 0;
+        AR_INC(t->ctr, limit_flow_emergency_recovery);
+    }
+}
+
+static void expire_all(struct ar_flow_table *t, double now)
+{
+    if (t->emergency) {
+        expire_list(t, &t->closed, now, (double)t->lim->flow_timeout_emergency_closed,
+                    EXP_EMERG_CLOSED);
+        expire_list(t, &t->open, now, (double)t->lim->flow_timeout_emergency, EXP_EMERG_OPEN);
+    } else {
+        expire_list(t, &t->closed, now, (double)t->lim->flow_timeout_closed, EXP_CLOSED);
+        expire_list(t, &t->open, now, (double)t->lim->flow_timeout, EXP_OPEN);
     }
 }
 
 void ar_flow_expire(struct ar_flow_table *t, double now)
 {
-    expire_list(t, &t->closed, now, (double)t->lim->flow_timeout_closed, 1);
-    expire_list(t, &t->open, now, (double)t->lim->flow_timeout, 0);
+    expire_all(t, now);
+    emergency_check(t);
+}
+
+/* The table is full and a new flow wants in: enter emergency mode, expire with
+ * the emergency timeouts, and if nothing was old enough evict the oldest idle
+ * flow (closed first). Returns -1 only when there is no room to make
+ * (max_flows 0). Emergency mode is not left here: the new flow takes the slot,
+ * so the table is still full. */
+static int make_room(struct ar_flow_table *t, double now)
+{
+    AR_INC(t->ctr, limit_max_flows);
+    if (t->lim->max_flows == 0)
+        return -1;
+    if (!t->emergency) {
+        t->emergency = 1;
+        AR_INC(t->ctr, flow_emergency);
+    }
+    expire_all(t, now);
+    while (t->count >= t->lim->max_flows) {
+        struct ar_flow *victim = t->closed.head ? t->closed.head : t->open.head;
+        if (!victim)
+            return -1;
+        AR_INC(t->ctr, flow_evicted);
+        flow_remove(t, victim);
+    }
+    return 0;
+}
+
+int ar_flow_table_emergency(const struct ar_flow_table *t)
+{
+    return t->emergency;
 }
 
 void ar_flow_table_clear(struct ar_flow_table *t)

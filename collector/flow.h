@@ -1,5 +1,7 @@
 /* flow.h - the flow table: seeded hash on the 5-tuple, idle timeouts driven by
- * packet time, a hard maximum (max_flows) with a counter when it is hit. */
+ * packet time, a hard maximum (max_flows) with a counter when it is hit, and an
+ * emergency mode (shorter timeouts, eviction of the oldest idle flow) while the
+ * table is full. */
 #ifndef AR_FLOW_H
 #define AR_FLOW_H
 
@@ -37,15 +39,22 @@ typedef void (*ar_flow_free_fn)(struct ar_flow *f, void *ud);
 struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_counters *ctr,
                                         ar_flow_free_fn on_free, void *ud);
 /* Find or create the flow of pkt; *dir is the side (0/1) that sent pkt.
- * Returns NULL when the table is full (max_flows hit and counted). A new
+ * When the table is full (max_flows hit and counted) it enters emergency mode
+ * and makes room: flows idle past the emergency timeouts are expired, else the
+ * oldest idle flow is evicted (closed ones first). Returns NULL only when
+ * max_flows is 0 or memory runs out. A new
  * flow whose first packet is a SYN-ACK is oriented so side 0 is the client.
  * A SYN (without ACK) on a closed flow (FIN or RST seen) whose ISN is not
  * the one that side opened it with is a new connection on the same 5-tuple
  * (port reuse, or a retry after a RST): the old flow is ended (on_free) and
  * a new one, with the SYN's sender as side 0, replaces it. */
 struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, double ts, int *dir);
-/* Expire flows idle longer than flow_timeout (flow_timeout_closed if closed). */
+/* Expire flows idle longer than flow_timeout (flow_timeout_closed if closed),
+ * or the emergency timeouts in emergency mode; then leave emergency mode if at
+ * least flow_emergency_recovery percent of max_flows is free. */
 void ar_flow_expire(struct ar_flow_table *t, double now);
+/* 1 while the table is in emergency mode. */
+int ar_flow_table_emergency(const struct ar_flow_table *t);
 /* Remove every flow (calls on_free). */
 void ar_flow_table_clear(struct ar_flow_table *t);
 void ar_flow_table_free(struct ar_flow_table *t);

@@ -743,14 +743,26 @@ static int begin_request_line(struct hdir *d, const char *line, size_t n)
         ver = "HTTP/1.0";
         vlen = 8;
     }
-    int nn = snprintf(norm, sizeof(norm), "%s %s %.*s\r\n", m, connect ? "a:1" : "/",
-                      (int)vlen, ver);
+    /* "METHOD / HTTP/x.y\r\n" by hand: snprintf was 3% of the whole run */
+    size_t ml = strlen(m), nn = 0;
+    const char *tgt = connect ? " a:1 " : " / ";
+    size_t tl = strlen(tgt);
+    if (vlen > sizeof(norm) - ml - tl - 2)
+        vlen = sizeof(norm) - ml - tl - 2;
+    memcpy(norm, m, ml);
+    nn += ml;
+    memcpy(norm + nn, tgt, tl);
+    nn += tl;
+    memcpy(norm + nn, ver, vlen);
+    nn += vlen;
+    norm[nn++] = '\r';
+    norm[nn++] = '\n';
     if (d->p.type != HTTP_REQUEST)
         parser_init(d, 1);
     d->st = DS_PARSE;
     size_t pos = 0;
-    llhttp_errno_t rc = llhttp_execute(&d->p, norm, (size_t)nn);
-    handle_rc(d, rc, norm, (size_t)nn, &pos);
+    llhttp_errno_t rc = llhttp_execute(&d->p, norm, nn);
+    handle_rc(d, rc, norm, nn, &pos);
     return 0;
 }
 

@@ -22,6 +22,8 @@
     X(kernel_drops,       "packets dropped by the kernel (live capture)") \
     X(flows,              "TCP flows created") \
     X(flows_timed_out,    "flows expired by idle timeout") \
+    X(flow_emergency,     "times the flow table entered emergency mode (max_flows reached)") \
+    X(flow_evicted,       "flows evicted to make room for a new one in emergency mode") \
     X(flows_http,         "flows that carried HTTP/1.x") \
     X(flows_tls,          "flows classified as TLS") \
     X(flows_other,        "flows classified as neither HTTP nor TLS") \
@@ -44,6 +46,9 @@
     X(limit_max_flows,            "limit hit: max_flows") \
     X(limit_flow_timeout,         "flows expired by flow_timeout (same as flows_timed_out)") \
     X(limit_flow_timeout_closed,  "closed flows expired by flow_timeout_closed") \
+    X(limit_flow_timeout_emergency, "flows expired by flow_timeout_emergency (emergency mode)") \
+    X(limit_flow_timeout_emergency_closed, "closed flows expired by flow_timeout_emergency_closed") \
+    X(limit_flow_emergency_recovery, "times emergency mode ended (free share back to flow_emergency_recovery)") \
     X(limit_ooo_bytes,            "limit hit: ooo_bytes") \
     X(limit_ooo_segments,         "limit hit: ooo_segments") \
     X(limit_ooo_total_bytes,      "limit hit: ooo_total_bytes") \

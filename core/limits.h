@@ -8,11 +8,14 @@
 
 #include <stdint.h>
 
-/* X(name, default, unit, what) ; unit is "count", "bytes" or "seconds" */
+/* X(name, default, unit, what) ; unit is "count", "bytes", "seconds" or "percent" */
 #define AR_LIMITS(X) \
     X(max_flows,            262144,   "count",   "concurrent TCP flows in the flow table") \
     X(flow_timeout,         120,      "seconds", "idle time (packet time) before a flow is expired") \
     X(flow_timeout_closed,  10,       "seconds", "idle time after FIN/RST before a flow is expired") \
+    X(flow_timeout_emergency, 10,     "seconds", "flow_timeout while the flow table is in emergency mode") \
+    X(flow_timeout_emergency_closed, 1, "seconds", "flow_timeout_closed while the flow table is in emergency mode") \
+    X(flow_emergency_recovery, 30,    "percent", "emergency mode ends when this share of max_flows is free again") \
     X(ooo_bytes,            262144,   "bytes",   "out-of-order bytes buffered per TCP direction") \
     X(ooo_segments,         256,      "count",   "out-of-order segments buffered per TCP direction") \
     X(ooo_total_bytes,      67108864, "bytes",   "out-of-order bytes buffered over all flows") \

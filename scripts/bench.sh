@@ -19,6 +19,6 @@ cmake --build "$SRC/build" -j "$(nproc)" --target apiroster >/dev/null
 db=$(mktemp -u /tmp/apiroster-bench.XXXXXX.db)
 export AGENT_CMD="rm -f $db*; $SRC/build/apiroster capture --db $db -r {} --json"
 export AGENT_TX_CMD="python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"exchanges\"])' \"\$dir/stdout\""
-export TOOLS=${TOOLS:-"pcap-count suricata-single agent"}
+export TOOLS=${TOOLS:-"pcap-count httpry suricata-single agent"}
 RUNS=${RUNS:-3} bash "$SHARED/bench/peers.sh" "$PCAP"
 rm -f "$db"*

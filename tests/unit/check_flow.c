@@ -10,6 +10,7 @@ static struct ar_counters ctr;
 static int freed;
 static struct ar_flow *last_freed_addr;
 static uint16_t last_freed_port0;
+static uint8_t last_freed_client;   /* last byte of side 0's address */
 
 static void on_free(struct ar_flow *f, void *ud)
 {
@@ -17,6 +18,7 @@ static void on_free(struct ar_flow *f, void *ud)
     freed++;
     last_freed_addr = f;
     last_freed_port0 = f->port[0];
+    last_freed_client = f->addr[0][3];
     free(f->app);
     f->app = NULL;
 }
@@ -204,26 +206,172 @@ START_TEST(test_max_flows)
                   c = mk(1, 3, 1000, AR_TCP_SYN);
     struct ar_flow *fa = ar_flow_get(t, &a, 0.0, &dir);
     ck_assert_ptr_nonnull(fa);
-    ck_assert_ptr_nonnull(ar_flow_get(t, &b, 0.0, &dir));
-    ck_assert_ptr_null(ar_flow_get(t, &c, 1.0, &dir));
-    ck_assert_ptr_null(ar_flow_get(t, &c, 2.0, &dir));
-    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 2);
-    ck_assert_uint_eq(ar_flow_table_count(t), 2);
-    ck_assert_uint_eq(ctr.v[AR_CTR_flows], 2);
-    /* existing flows still work when the table is full */
+    struct ar_flow *fb = ar_flow_get(t, &b, 0.5, &dir);
+    ck_assert_ptr_nonnull(fb);
+    ck_assert_int_eq(ar_flow_table_emergency(t), 0);
+    /* existing flows still work when the table is full, and a is now the
+     * most recently active */
     struct ar_pkt a2 = mk(0, 1, 1000, AR_TCP_ACK);
-    ck_assert_ptr_eq(ar_flow_get(t, &a2, 100.0, &dir), fa);
+    ck_assert_ptr_eq(ar_flow_get(t, &a2, 0.9, &dir), fa);
     ck_assert_int_eq(dir, 1);
     ck_assert_int_eq(freed, 0);
-    /* at 130 s b is idle 130 s > 120 s: it expires to make room; a does not */
-    ck_assert_ptr_nonnull(ar_flow_get(t, &c, 130.0, &dir));
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 0);
+    /* c finds the table full: emergency mode, nobody idle past 10 s, so the
+     * least recently active flow (b) is evicted and c is tracked */
+    struct ar_flow *fc = ar_flow_get(t, &c, 1.0, &dir);
+    ck_assert_ptr_nonnull(fc);
+    ck_assert_int_eq(dir, 0);
     ck_assert_int_eq(freed, 1);
-    ck_assert_uint_eq(last_freed_port0, 1000);
-    ck_assert_uint_eq(ctr.v[AR_CTR_flows_timed_out], 1);
+    ck_assert_uint_eq(last_freed_client, 2);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_emergency], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows_timed_out], 0);
+    ck_assert_int_eq(ar_flow_table_emergency(t), 1);
+    ck_assert_uint_eq(ar_flow_table_count(t), 2);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows], 3);
+    /* b again: a is now the oldest and goes; still one entry into emergency */
+    ck_assert_ptr_nonnull(ar_flow_get(t, &b, 2.0, &dir));
+    ck_assert_uint_eq(last_freed_client, 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 2);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_emergency], 1);
     ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 2);
     ck_assert_uint_eq(ar_flow_table_count(t), 2);
     ar_flow_table_free(t);
-    ck_assert_int_eq(freed, 3);
+    ck_assert_int_eq(freed, 4);
+
+    /* max_flows 0: there is no room to make */
+    lim.max_flows = 0;
+    memset(&ctr, 0, sizeof(ctr));
+    t = ar_flow_table_new(&lim, &ctr, on_free, &freed);
+    ck_assert_ptr_null(ar_flow_get(t, &a, 0.0, &dir));
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows], 0);
+    ck_assert_uint_eq(ar_flow_table_count(t), 0);
+    ar_flow_table_free(t);
+}
+END_TEST
+
+/* Emergency mode step by step, max_flows 10, default emergency timeouts
+ * (10 s open, 1 s closed) and recovery 30% (leave at 7 flows or fewer). */
+START_TEST(test_emergency_mode)
+{
+    lim.max_flows = 10;
+    ck_assert_uint_eq(lim.flow_timeout_emergency, 10);
+    ck_assert_uint_eq(lim.flow_timeout_emergency_closed, 1);
+    ck_assert_uint_eq(lim.flow_emergency_recovery, 30);
+    struct ar_flow_table *t = ar_flow_table_new(&lim, &ctr, on_free, &freed);
+    int dir;
+    for (uint8_t i = 1; i <= 10; i++) {     /* flow i opens at time i */
+        struct ar_pkt p = mk(1, i, 1000, AR_TCP_SYN);
+        ck_assert_ptr_nonnull(ar_flow_get(t, &p, (double)i, &dir));
+    }
+    struct ar_pkt fin8 = mk(0, 8, 1000, AR_TCP_FIN | AR_TCP_ACK);
+    struct ar_pkt fin5 = mk(1, 5, 1000, AR_TCP_FIN | AR_TCP_ACK);
+    struct ar_pkt ack1 = mk(0, 1, 1000, AR_TCP_ACK);
+    ar_flow_get(t, &fin8, 11.0, &dir);
+    ar_flow_get(t, &fin5, 11.5, &dir);
+    ar_flow_get(t, &ack1, 12.0, &dir);
+    ck_assert_int_eq(ar_flow_table_emergency(t), 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 0);
+
+    /* 11 at 12.2: full. Emergency timeouts apply at once: closed 8 (idle 1.2
+     * > 1) and open 2 (idle 10.2 > 10) expire; closed 5 (0.7) and open 3
+     * (9.2) do not. Nothing is evicted. */
+    struct ar_pkt p11 = mk(1, 11, 1000, AR_TCP_SYN);
+    ck_assert_ptr_nonnull(ar_flow_get(t, &p11, 12.2, &dir));
+    ck_assert_int_eq(ar_flow_table_emergency(t), 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_emergency], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout_emergency_closed], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout_emergency], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows_timed_out], 2);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 0);
+    ck_assert_uint_eq(ar_flow_table_count(t), 9);
+    ck_assert_int_eq(freed, 2);
+
+    /* 12 fits (9 < 10); 13 finds the table full with nobody past the
+     * emergency timeouts: the closed flow 5 is evicted before any open one */
+    struct ar_pkt p12 = mk(1, 12, 1000, AR_TCP_SYN), p13 = mk(1, 13, 1000, AR_TCP_SYN),
+                  p14 = mk(1, 14, 1000, AR_TCP_SYN);
+    ck_assert_ptr_nonnull(ar_flow_get(t, &p12, 12.3, &dir));
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 1);
+    ck_assert_ptr_nonnull(ar_flow_get(t, &p13, 12.4, &dir));
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 1);
+    ck_assert_uint_eq(last_freed_client, 5);
+    /* 14: no closed flow left, the least recently active open one (3) goes */
+    ck_assert_ptr_nonnull(ar_flow_get(t, &p14, 12.5, &dir));
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 2);
+    ck_assert_uint_eq(last_freed_client, 3);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 3);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_emergency], 1);
+    ck_assert_uint_eq(ar_flow_table_count(t), 10);
+
+    /* periodic expiry in emergency mode uses the emergency timeouts:
+     * at 16.5, 4 (idle 12.5) and 6 (10.5) go, 7 (9.5) stays: 8 flows,
+     * 20% free < 30%: still in emergency mode */
+    ar_flow_expire(t, 13.0);
+    ck_assert_uint_eq(ar_flow_table_count(t), 10);
+    ar_flow_expire(t, 16.5);
+    ck_assert_uint_eq(ar_flow_table_count(t), 8);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout_emergency], 3);
+    ck_assert_int_eq(ar_flow_table_emergency(t), 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_emergency_recovery], 0);
+    /* at 17.5, 7 (idle 10.5) goes: 7 flows, 30% free: emergency mode ends */
+    ar_flow_expire(t, 17.5);
+    ck_assert_uint_eq(ar_flow_table_count(t), 7);
+    ck_assert_int_eq(ar_flow_table_emergency(t), 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_emergency_recovery], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout_emergency], 4);
+    /* back to the normal timeouts: 9 (idle 10.2) stays */
+    ar_flow_expire(t, 19.2);
+    ck_assert_uint_eq(ar_flow_table_count(t), 7);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout], 0);
+
+    /* filling it again is a second entry: 9 (idle 10.2) expires at once;
+     * one more new flow then evicts the oldest open one, 10 (idle 9.2) */
+    for (uint8_t i = 15; i <= 19; i++) {
+        struct ar_pkt p = mk(1, i, 1000, AR_TCP_SYN);
+        ck_assert_ptr_nonnull(ar_flow_get(t, &p, 19.2, &dir));
+    }
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_emergency], 2);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout_emergency], 5);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 3);
+    ck_assert_uint_eq(last_freed_client, 10);
+    ck_assert_uint_eq(ar_flow_table_count(t), 10);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows], 19);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows_timed_out], 6);
+    ck_assert_int_eq(freed, 9);
+    ar_flow_table_free(t);
+    ck_assert_int_eq(freed, 19);
+}
+END_TEST
+
+/* A SYN flood far larger than the table: every new tuple is tracked, the
+ * table never holds more than max_flows, and the counters add up. */
+START_TEST(test_emergency_flood)
+{
+    lim.max_flows = 1000;
+    struct ar_flow_table *t = ar_flow_table_new(&lim, &ctr, on_free, &freed);
+    int dir;
+    for (int i = 0; i < 100000; i++) {
+        struct ar_pkt p = mk(1, (uint8_t)i, (uint16_t)(1024 + (i >> 8)), AR_TCP_SYN);
+        p.src[2] = (uint8_t)(i >> 16);
+        ck_assert_ptr_nonnull(ar_flow_get(t, &p, 1.0 + (double)i / 100000.0, &dir));
+        ck_assert_uint_le(ar_flow_table_count(t), 1000);
+    }
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows], 100000);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_emergency], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flow_evicted], 99000);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_flows], 99000);
+    ck_assert_int_eq(freed, 99000);
+    /* the flood stops; 11 s later everything is past the emergency timeout */
+    ar_flow_expire(t, 13.0);
+    ck_assert_uint_eq(ar_flow_table_count(t), 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_timeout_emergency], 1000);
+    ck_assert_int_eq(ar_flow_table_emergency(t), 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_flow_emergency_recovery], 1);
+    ar_flow_table_free(t);
 }
 END_TEST
 
@@ -371,6 +519,8 @@ static Suite *flow_suite(void)
     tcase_add_test(tc, test_synack_first);
     tcase_add_test(tc, test_syn_after_close_restarts);
     tcase_add_test(tc, test_max_flows);
+    tcase_add_test(tc, test_emergency_mode);
+    tcase_add_test(tc, test_emergency_flood);
     tcase_add_test(tc, test_expiry_by_packet_time);
     tcase_add_test(tc, test_closed_timeout);
     tcase_add_test(tc, test_many_flows);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run.sh TARGET SECONDS - build the fuzz targets (clang, build-fuzz/), make the
+# seed corpus of TARGET (capture, http or config) and fuzz it for SECONDS on
+# one core, at low priority. New inputs go to build-fuzz/fuzz/corpus-TARGET,
+# crashes to build-fuzz/fuzz/crash-TARGET/, the log to build-fuzz/fuzz/TARGET.log.
+# Prints the final "#N DONE" line and stat::number_of_executed_units.
+set -euo pipefail
+T=${1:?usage: run.sh capture|http|config SECONDS}
+SECS=${2:?usage: run.sh capture|http|config SECONDS}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+B=${APIROSTER_FUZZ_BUILD:-$SRC/build-fuzz}
+CC=clang nice -n 10 cmake -S "$SRC" -B "$B" -DAPIROSTER_FUZZ=ON >/dev/null
+nice -n 10 cmake --build "$B" -j 1 --target "fuzz_$T" >/dev/null
+F=$B/fuzz
+rm -rf "$F/seeds-$T"
+python3 "$SRC/tests/fuzz/make_seeds.py" "$T" "$F/seeds-$T"
+mkdir -p "$F/corpus-$T" "$F/crash-$T"
+case $T in
+  capture) MAXLEN=131072 ;;
+  http) MAXLEN=65536 ;;
+  config) MAXLEN=8192 ;;
+esac
+set +e
+nice -n 10 "$F/fuzz_$T" "$F/corpus-$T" "$F/seeds-$T" -max_total_time="$SECS" -max_len=$MAXLEN \
+  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$F/crash-$T/" \
+  >"$F/$T.log" 2>&1
+rc=$?
+set -e
+grep -E "DONE|number_of_executed_units|ERROR|SUMMARY" "$F/$T.log" || true
+ls "$F/crash-$T" | sed 's/^/crash: /'
+exit $rc

@@ -1,0 +1,125 @@
+/* check_collector.c - the whole packet path (decode, flow, nDPI, reassembly,
+ * HTTP) on hand-made frames: regressions found by tests/fuzz/fuzz_capture. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../collector/collector.h"
+
+static struct ar_limits lim;
+static struct ar_counters ctr;
+static int nx;
+static char last_path[128];
+static int last_status;
+
+static void on_exchange(const struct ar_exchange *x, void *ud)
+{
+    (void)ud;
+    nx++;
+    snprintf(last_path, sizeof(last_path), "%s", x->path ? x->path : "(null)");
+    last_status = x->status;
+}
+
+static void setup(void)
+{
+    ar_limits_default(&lim);
+    memset(&ctr, 0, sizeof(ctr));
+    nx = 0;
+    last_path[0] = '\0';
+    last_status = 0;
+}
+
+/* Ethernet + IPv4 + TCP (20-byte header) from 10.0.0.1:40000 (client, c2s)
+ * or 10.0.0.2:80. Returns the frame length. */
+static uint32_t frame(uint8_t *b, int c2s, uint32_t seq, uint32_t ack, uint8_t flags,
+                      const char *payload)
+{
+    size_t plen = payload ? strlen(payload) : 0;
+    memset(b, 0, 54);
+    b[12] = 0x08;                                   /* IPv4 */
+    uint8_t *ip = b + 14, *tcp = ip + 20;
+    ip[0] = 0x45;
+    uint16_t tot = (uint16_t)(40 + plen);
+    ip[2] = (uint8_t)(tot >> 8); ip[3] = (uint8_t)tot;
+    ip[8] = 64; ip[9] = 6;
+    uint8_t a[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+    memcpy(ip + 12, c2s ? a : s, 4);
+    memcpy(ip + 16, c2s ? s : a, 4);
+    uint16_t sp = c2s ? 40000 : 80, dp = c2s ? 80 : 40000;
+    tcp[0] = (uint8_t)(sp >> 8); tcp[1] = (uint8_t)sp;
+    tcp[2] = (uint8_t)(dp >> 8); tcp[3] = (uint8_t)dp;
+    for (int i = 0; i < 4; i++) {
+        tcp[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        tcp[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    tcp[12] = 0x50;
+    tcp[13] = flags;
+    tcp[14] = 0xff; tcp[15] = 0xff;
+    if (plen)
+        memcpy(tcp + 20, payload, plen);
+    return (uint32_t)(54 + plen);
+}
+
+/* One GET and its 200 at packet time ts (and a few ms later). */
+static void exchange_at(struct ar_collector *c, double ts)
+{
+    static uint8_t b[2048];
+    const char *req = "GET /fuzz/ts HTTP/1.1\r\nHost: legit.test\r\n\r\n";
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    uint32_t n;
+    n = frame(b, 1, 1000, 0, 0x02, NULL);
+    ar_collector_packet(c, 1, ts, b, n, n);
+    n = frame(b, 0, 5000, 1001, 0x12, NULL);
+    ar_collector_packet(c, 1, ts, b, n, n);
+    n = frame(b, 1, 1001, 5001, 0x10, NULL);
+    ar_collector_packet(c, 1, ts, b, n, n);
+    n = frame(b, 1, 1001, 5001, 0x18, req);
+    ar_collector_packet(c, 1, ts + 0.001, b, n, n);
+    n = frame(b, 0, 5001, 1001 + (uint32_t)strlen(req), 0x18, resp);
+    ar_collector_packet(c, 1, ts + 0.002, b, n, n);
+}
+
+/* fuzz_capture crash-37261e47: a capture whose packet time is about -1.2e9 s
+ * made the classifier convert a negative number of milliseconds to an
+ * unsigned integer (undefined behaviour, caught by UBSan). Negative, huge and
+ * ordinary packet times must all give the exchange. */
+START_TEST(test_absurd_packet_time)
+{
+    static const double times[] = { -1224710000.0, 1e300, -1e300, 0.0, 1700000000.0 };
+    for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+        struct ar_counters before = ctr;
+        struct ar_collector_hooks hooks = { on_exchange, NULL, NULL };
+        struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+        ck_assert_ptr_nonnull(c);
+        nx = 0;
+        exchange_at(c, times[i]);
+        ar_collector_finish(c);
+        ar_collector_free(c);
+        ck_assert_int_eq(nx, 1);
+        ck_assert_str_eq(last_path, "/fuzz/ts");
+        ck_assert_int_eq(last_status, 200);
+        ck_assert_uint_eq(ctr.v[AR_CTR_packets] - before.v[AR_CTR_packets], 5);
+        ck_assert_uint_eq(ctr.v[AR_CTR_flows] - before.v[AR_CTR_flows], 1);
+    }
+}
+END_TEST
+
+static Suite *collector_suite(void)
+{
+    Suite *s = suite_create("collector");
+    TCase *tc = tcase_create("regressions");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_absurd_packet_time);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(collector_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
