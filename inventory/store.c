@@ -1,6 +1,6 @@
 /* store.c - the roster in SQLite. The only file that includes sqlite3.h.
  *
- * Schema (user_version 1, application_id 0x41524f53 "AROS"):
+ * Schema (user_version 2, application_id 0x41524f53 "AROS"):
  *   endpoint(id, host, method, tmpl, rule, hits, first_seen, last_seen, hll)
  *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers
  *   endpoint_status(endpoint_id -> endpoint ON DELETE CASCADE, code, count)
@@ -11,6 +11,8 @@
  *   run_counter(run_id -> run, name, value)  counters by name, so a newer or
  *                                            older counters table still reads
  *   tls_host(server_name, alpn, conns, first_seen, last_seen)
+ *   outbox, push_target, push_health, delivery, delivery_item: the push
+ *       outbox (version 2), described and used in outbox.c
  *
  * A run is one store handle that flushed at least once (one capture, one
  * daemon lifetime); its counters add up over its flushes. Every write is one
@@ -30,6 +32,7 @@
 #include "../core/hash.h"
 #include "../core/util.h"
 #include "store.h"
+#include "store_int.h"
 
 #define AR_APP_ID 0x41524f53            /* "AROS" */
 #define AR_BUSY_MS 5000
@@ -80,6 +83,8 @@ static const char *const migrations[] = {
     "  conns INTEGER NOT NULL,"
     "  first_seen REAL NOT NULL,"
     "  last_seen REAL NOT NULL);",
+    /* 1 -> 2: the push outbox (inventory/outbox.c; docs/decisions.md "Push") */
+    AR_OUTBOX_MIGRATION,
 };
 #define AR_SCHEMA_VERSION ((int)AR_ARRAY_LEN(migrations))
 
@@ -311,6 +316,23 @@ static const char *col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? (const char *)t : "";
+}
+
+/* ---- for the other files of the store (store_int.h) ------------------ */
+
+sqlite3 *ar_store_db(struct ar_store *s)
+{
+    return s->db;
+}
+
+const char *ar_store_path(const struct ar_store *s)
+{
+    return s->path;
+}
+
+int ar_store_writable(const struct ar_store *s)
+{
+    return s->mode == AR_STORE_RW;
 }
 
 /* ---- open / close ----------------------------------------------------- */
@@ -875,8 +897,19 @@ static int add_details(struct flush_ctx *fx, int64_t eid, const struct ar_endpoi
 
 static int upsert_endpoint(struct flush_ctx *fx, const struct ar_endpoint *e)
 {
-    sqlite3_stmt *st = stmt(fx->s, ST_EP_UPSERT);
+    /* Is it new to the roster? Then its outbox row commits with it. */
+    int64_t id;
+    int found, isnew;
+    sqlite3_stmt *st = stmt(fx->s, ST_EP_FIND);
     if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, e->host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->tmpl, -1, SQLITE_STATIC);
+    if (step_int(st, &id, &found) < 0)
+        return -1;
+    isnew = !found;
+    if (!(st = stmt(fx->s, ST_EP_UPSERT)))
         return -1;
     sqlite3_bind_text(st, 1, e->host, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, e->method, -1, SQLITE_STATIC);
@@ -886,11 +919,11 @@ static int upsert_endpoint(struct flush_ctx *fx, const struct ar_endpoint *e)
     sqlite3_bind_double(st, 6, e->first_seen);
     sqlite3_bind_double(st, 7, e->last_seen);
     sqlite3_bind_blob(st, 8, e->hll, AR_HLL_REGS, SQLITE_STATIC);
-    int64_t id;
-    int found;
     if (step_int(st, &id, &found) < 0 || !found)
         return -1;
-    return add_details(fx, id, e);
+    if (add_details(fx, id, e) < 0)
+        return -1;
+    return isnew ? ar_outbox_endpoint_new(fx->s, id) : 0;
 }
 
 /* A new collapse (host, parent): stored rows of that host under parent/ that
