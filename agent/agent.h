@@ -22,5 +22,6 @@ int cmd_capture(int argc, char **argv);
 int cmd_endpoints(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

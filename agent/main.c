@@ -68,6 +68,7 @@ static const struct {
     { "endpoints", cmd_endpoints, "list the roster: host, method, path template, what was seen" },
     { "stats", cmd_stats, "capture health: what was seen and what was missed" },
     { "config", cmd_config, "config check|show: validate or print the configuration" },
+    { "push", cmd_push, "deliver the outbox (new and changed endpoints) to the push targets now" },
 };
 
 static void usage(FILE *fp)

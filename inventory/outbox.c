@@ -510,9 +510,9 @@ fail:
 
 /* ---- deliveries ------------------------------------------------------- */
 
-int ar_outbox_each_delivery(struct ar_store *s, const char *target, int with_failed,
-                            int (*fn)(const struct ar_delivery *d, void *ud), void *ud,
-                            char *err, size_t errsz)
+static int each_delivery(struct ar_store *s, const char *target, int with_failed, int64_t id,
+                         int (*fn)(const struct ar_delivery *d, void *ud), void *ud,
+                         char *err, size_t errsz)
 {
     sqlite3_stmt *st;
     int rc, ret = 0;
@@ -521,12 +521,14 @@ int ar_outbox_each_delivery(struct ar_store *s, const char *target, int with_fai
                            "next_attempt,coalesce(last_attempt,0),coalesce(last_http,0),"
                            "coalesce(last_error,'') FROM delivery"
                            " WHERE (?1 IS NULL OR target=?1)"
-                           " AND (status='pending' OR (?2 AND status='failed')) ORDER BY id",
+                           " AND (status='pending' OR (?2 AND status='failed'))"
+                           " AND (?3 = 0 OR id=?3) ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return ofail(s, err, errsz, "cannot read deliveries");
     if (target)
         sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, with_failed);
+    sqlite3_bind_int64(st, 3, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct ar_delivery d = {
             .id = sqlite3_column_int64(st, 0),
@@ -551,6 +553,19 @@ int ar_outbox_each_delivery(struct ar_store *s, const char *target, int with_fai
         ret = ofail(s, err, errsz, "cannot read deliveries");
     sqlite3_finalize(st);
     return ret;
+}
+
+int ar_outbox_each_delivery(struct ar_store *s, const char *target, int with_failed,
+                            int (*fn)(const struct ar_delivery *d, void *ud), void *ud,
+                            char *err, size_t errsz)
+{
+    return each_delivery(s, target, with_failed, 0, fn, ud, err, errsz);
+}
+
+int ar_outbox_get(struct ar_store *s, int64_t id, int (*fn)(const struct ar_delivery *d, void *ud),
+                  void *ud, char *err, size_t errsz)
+{
+    return each_delivery(s, NULL, 1, id, fn, ud, err, errsz);
 }
 
 static int update(struct ar_store *s, const char *sql, int64_t id, double now, double next,

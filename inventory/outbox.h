@@ -75,6 +75,12 @@ int ar_outbox_each_delivery(struct ar_store *s, const char *target, int with_fai
                             int (*fn)(const struct ar_delivery *d, void *ud), void *ud,
                             char *err, size_t errsz);
 
+/* The pending or failed delivery id (fn not called when it is neither):
+ * iterate ids first, then send each with this, so that no statement reads
+ * the table while an attempt's outcome is written. */
+int ar_outbox_get(struct ar_store *s, int64_t id, int (*fn)(const struct ar_delivery *d, void *ud),
+                  void *ud, char *err, size_t errsz);
+
 /* The outcome of one attempt at time now (autocommit, one UPDATE each). */
 int ar_outbox_delivered(struct ar_store *s, int64_t id, double now, int http);
 int ar_outbox_retry_at(struct ar_store *s, int64_t id, double now, double next, int http,
