@@ -713,6 +713,16 @@ int ar_outbox_begin(struct ar_store *s, char *err, size_t errsz)
     return 0;
 }
 
+int ar_outbox_commit(struct ar_store *s, char *err, size_t errsz)
+{
+    if (exec_sql(ar_store_db(s), "COMMIT") < 0) {
+        ofail(s, err, errsz, "cannot commit");
+        exec_sql(ar_store_db(s), "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
 void ar_outbox_rollback(struct ar_store *s)
 {
     exec_sql(ar_store_db(s), "ROLLBACK");

@@ -109,8 +109,10 @@ int ar_outbox_state(struct ar_store *s, const struct ar_outbox_target *t,
 /* Number of outbox rows (all targets), or -1. */
 int64_t ar_outbox_rows(struct ar_store *s);
 
-/* Dry runs: begin a write transaction / roll it back (nothing changes). */
+/* A write transaction of the store's connection, for callers outside the
+ * store that group outbox calls (dry runs roll it back; tests). */
 int ar_outbox_begin(struct ar_store *s, char *err, size_t errsz);
+int ar_outbox_commit(struct ar_store *s, char *err, size_t errsz);
 void ar_outbox_rollback(struct ar_store *s);
 
 #endif
