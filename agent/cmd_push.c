@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "../core/json.h"
 #include "../core/util.h"
 #include "../inventory/store.h"
@@ -167,7 +168,10 @@ int cmd_push(int argc, char **argv)
         ar_die(AR_EXIT_USAGE, "%s", err);
 
     struct ar_store *s;
-    if (ar_store_open(ar_db_path(db, &cfg), AR_STORE_RW, &s, err, sizeof(err)) < 0)
+    const char *path = ar_db_path(db, &cfg);
+    if (access(path, F_OK) != 0)        /* push never creates a roster */
+        ar_die(AR_EXIT_USAGE, "%s: no such database", path);
+    if (ar_store_open(path, AR_STORE_RW, &s, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
     struct ar_push_report *rep = ar_xcalloc(1, sizeof(*rep));
     struct ar_json dj;

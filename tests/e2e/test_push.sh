@@ -275,6 +275,8 @@ out=$("$BIN" push --config "$t/x3.conf" --db "$t/a.db" 2>&1); rc=$?
 check '[[ $rc == 2 && $out == *"x3.conf:1: no secret_file"* ]]' "no secret: rc=$rc $out"
 out=$("$BIN" push --db "$t/a.db" 2>&1); rc=$?
 check '[[ $rc == 2 && $out == *"no push target"* ]]' "no target: rc=$rc"
+out=$("$BIN" push --config "$t/a.conf" --db "$t/missing.db" 2>&1); rc=$?
+check '[[ $rc == 2 && $out == *"missing.db: no such database"* && ! -e $t/missing.db ]]' "missing database: rc=$rc $out"
 out=$("$BIN" push --config "$t/a.conf" --db "$t/a.db" --bogus 2>&1); rc=$?
 check '[[ $rc == 2 ]]' "bad usage: exit 2"
 
