@@ -28,5 +28,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_owner(int argc, char **argv);
 int cmd_owners(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

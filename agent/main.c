@@ -74,6 +74,7 @@ static const struct {
     { "owners", cmd_owners, "teams and what they own" },
     { "export", cmd_export, "export openapi: the observed API as an OpenAPI 3.1 document" },
     { "config", cmd_config, "config check|show: validate or print the configuration" },
+    { "push", cmd_push, "deliver the outbox (new and changed endpoints) to the push targets now" },
 };
 
 static void usage(FILE *fp)

@@ -19,6 +19,9 @@
  *          not depend on files that may change or vanish after the import
  *   endpoint.{state, reason, spec_source, spec_pointer, spec_tmpl, owner,
  *          owner_source, owner_evidence, owner_alt}  the verdict (catalog.h)
+ * user_version 3 adds:
+ *   outbox, push_target, push_health, delivery, delivery_item: the push
+ *       outbox, described and used in outbox.c
  *
  * A run is one store handle that flushed at least once (one capture, one
  * daemon lifetime); its counters add up over its flushes. Every write is one
@@ -38,6 +41,7 @@
 #include "../core/hash.h"
 #include "../core/util.h"
 #include "store.h"
+#include "store_int.h"
 
 #define AR_APP_ID 0x41524f53            /* "AROS" */
 #define AR_BUSY_MS 5000
@@ -115,6 +119,8 @@ static const char *const migrations[] = {
     "ALTER TABLE endpoint ADD COLUMN owner_source TEXT;"
     "ALTER TABLE endpoint ADD COLUMN owner_evidence TEXT;"
     "ALTER TABLE endpoint ADD COLUMN owner_alt TEXT;",
+    /* 2 -> 3: the push outbox (inventory/outbox.c; docs/decisions.md "Push") */
+    AR_OUTBOX_MIGRATION,
 };
 #define AR_SCHEMA_VERSION ((int)AR_ARRAY_LEN(migrations))
 
@@ -363,6 +369,23 @@ static const char *col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? (const char *)t : "";
+}
+
+/* ---- for the other files of the store (store_int.h) ------------------ */
+
+sqlite3 *ar_store_db(struct ar_store *s)
+{
+    return s->db;
+}
+
+const char *ar_store_path(const struct ar_store *s)
+{
+    return s->path;
+}
+
+int ar_store_writable(const struct ar_store *s)
+{
+    return s->mode == AR_STORE_RW;
 }
 
 /* ---- open / close ----------------------------------------------------- */
@@ -940,8 +963,19 @@ static int add_details(struct flush_ctx *fx, int64_t eid, const struct ar_endpoi
 
 static int upsert_endpoint(struct flush_ctx *fx, const struct ar_endpoint *e)
 {
-    sqlite3_stmt *st = stmt(fx->s, ST_EP_UPSERT);
+    /* Is it new to the roster? Then its outbox row commits with it. */
+    int64_t id;
+    int found, isnew;
+    sqlite3_stmt *st = stmt(fx->s, ST_EP_FIND);
     if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, e->host, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->tmpl, -1, SQLITE_STATIC);
+    if (step_int(st, &id, &found) < 0)
+        return -1;
+    isnew = !found;
+    if (!(st = stmt(fx->s, ST_EP_UPSERT)))
         return -1;
     sqlite3_bind_text(st, 1, e->host, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, e->method, -1, SQLITE_STATIC);
@@ -951,19 +985,18 @@ static int upsert_endpoint(struct flush_ctx *fx, const struct ar_endpoint *e)
     sqlite3_bind_double(st, 6, e->first_seen);
     sqlite3_bind_double(st, 7, e->last_seen);
     sqlite3_bind_blob(st, 8, e->hll, AR_HLL_REGS, SQLITE_STATIC);
-    int64_t id;
-    int found;
     if (step_int(st, &id, &found) < 0 || !found)
         return -1;
-    if (fx->s->judge) {
-        struct ar_store *s = fx->s;
-        if (s->ntouched == s->touchedcap) {
-            s->touchedcap = s->touchedcap ? s->touchedcap * 2 : 256;
-            s->touched = ar_xrealloc(s->touched, s->touchedcap * sizeof(*s->touched));
-        }
-        s->touched[s->ntouched++] = id;
+    if (add_details(fx, id, e) < 0)
+        return -1;
+    struct ar_store *s = fx->s;
+    if (s->ntouched == s->touchedcap) {
+        s->touchedcap = s->touchedcap ? s->touchedcap * 2 : 256;
+        s->touched = ar_xrealloc(s->touched, s->touchedcap * sizeof(*s->touched));
     }
-    return add_details(fx, id, e);
+    /* judged (and, when new, given its outbox row) once every row is written */
+    s->touched[s->ntouched++] = isnew ? -id : id;
+    return 0;
 }
 
 /* A new collapse (host, parent): stored rows of that host under parent/ that
@@ -1194,10 +1227,12 @@ static int same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* Judge endpoint id inside the current write transaction. Returns 1 when its
+/* Judge endpoint id inside the current write transaction and write its
+ * outbox row: "endpoint.new" for a new endpoint (with its verdict), else
+ * "endpoint.state" or "endpoint.owner" when that changed. Returns 1 when its
  * verdict changed, 0 when not (or the row is gone: merged by a collapse), -1
  * on a database error. */
-static int judge_one(struct ar_store *s, int64_t id)
+static int judge_one(struct ar_store *s, int64_t id, int isnew)
 {
     sqlite3_stmt *q = stmt(s, ST_EP_BY_ID), *sst = stmt(s, ST_STATUS_OF), *vst = stmt(s, ST_VALS_OF);
     if (!q || !sst || !vst)
@@ -1232,6 +1267,12 @@ static int judge_one(struct ar_store *s, int64_t id)
 #undef AR_X
         ret = step_done(u) < 0 ? -1 : 1;
     }
+    if (ret >= 0 && isnew)
+        ret = ar_outbox_endpoint_new(s, id) < 0 ? -1 : ret;
+    else if (ret > 0 && !same_str(e->v.state, v.state))
+        ret = ar_outbox_endpoint_event(s, id, "endpoint.state", e->v.state, e->v.owner) < 0 ? -1 : 1;
+    else if (ret > 0 && !same_str(e->v.owner, v.owner))
+        ret = ar_outbox_endpoint_event(s, id, "endpoint.owner", e->v.state, e->v.owner) < 0 ? -1 : 1;
 out:
     ar_verdict_clear(&v);
     ar_endpoint_free(e);
@@ -1262,7 +1303,7 @@ int64_t ar_store_judge_all(struct ar_store *s, char *err, size_t errsz)
     if (rc != SQLITE_DONE)
         goto fail;
     for (size_t i = 0; i < n; i++) {
-        int r = judge_one(s, ids[i]);
+        int r = judge_one(s, ids[i], 0);
         if (r < 0)
             goto fail;
         changed += r;
@@ -1309,9 +1350,13 @@ int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templat
                 goto fail;
     }
     step = "verdicts";
-    for (size_t i = 0; i < s->ntouched; i++)
-        if (judge_one(s, s->touched[i]) < 0)
+    for (size_t i = 0; i < s->ntouched; i++) {
+        int64_t id = s->touched[i] < 0 ? -s->touched[i] : s->touched[i];
+        int isnew = s->touched[i] < 0;
+        if (s->judge ? judge_one(s, id, isnew) < 0
+                     : isnew && ar_outbox_endpoint_new(s, id) < 0)
             goto fail;
+    }
     s->ntouched = 0;
     step = "TLS hosts";
     if (flush_tls(s) < 0)

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config
-      libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev
+      libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev
       check libfyaml-dev wamerican python3 tcpdump)
 
 missing=()

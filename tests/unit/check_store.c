@@ -169,8 +169,8 @@ START_TEST(test_create_reopen_hits_add_up)
     struct ar_templater *tp = ar_templater_new(&lim, &ctr);
     struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
     struct ar_store *s = open_rw();
-    ck_assert_int_eq(ar_store_schema_version(s), 2);
-    ck_assert_int_eq(ar_store_schema_version_supported(), 2);
+    ck_assert_int_eq(ar_store_schema_version(s), 3);
+    ck_assert_int_eq(ar_store_schema_version_supported(), 3);
 
     struct ar_exchange x = xch(100, "GET", "api.shop.test", "/orders/1", 200);
     x.query = "a&b";
@@ -199,7 +199,7 @@ START_TEST(test_create_reopen_hits_add_up)
     ar_store_close(s);
 
     s = open_ro();
-    ck_assert_int_eq(ar_store_schema_version(s), 2);
+    ck_assert_int_eq(ar_store_schema_version(s), 3);
     struct eps l;
     list(s, NULL, NULL, &l);
     ck_assert_uint_eq(l.n, 2);

@@ -1,0 +1,78 @@
+/* store_int.h - what the files of the store share (inventory/ only; never
+ * included outside inventory/, since it exposes sqlite3). store.c owns the
+ * connection; outbox.c adds the push outbox on the same connection. */
+#ifndef AR_STORE_INT_H
+#define AR_STORE_INT_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include "store.h"
+
+sqlite3 *ar_store_db(struct ar_store *s);
+const char *ar_store_path(const struct ar_store *s);
+int ar_store_writable(const struct ar_store *s);
+
+/* Inside ar_store_flush's transaction: the endpoint row id was just inserted
+ * (it was not in the roster before): write its "endpoint.new" outbox row.
+ * Returns 0 or -1 (the flush then rolls back). */
+int ar_outbox_endpoint_new(struct ar_store *s, int64_t endpoint_id);
+/* The same delta for a change of an existing endpoint's verdict: event
+ * "endpoint.state" or "endpoint.owner", with "previous": {state, owner}. */
+int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char *event,
+                             const char *prev_state, const char *prev_owner);
+
+/* Schema version 1 -> 2: the push outbox. Never edit once shipped.
+ *   outbox        one row per roster change (delta), written in the same
+ *                 transaction as the change; payload is a JSON object of names
+ *                 and shapes only; team routes it to [push "TEAM"].
+ *   push_target   one row per configured target (name '' is [push]): the
+ *                 url it had, disabled (410), and next_outbox, the first
+ *                 outbox id not yet assigned to one of its deliveries.
+ *   push_health   per target: the counter totals at its previous delivery,
+ *                 so that the next one carries the counters of the period.
+ *   delivery      one signed request: body and webhook-id fixed at creation,
+ *                 so that every retry sends the same bytes; state of the
+ *                 retries (attempts, next_attempt, last_http, last_error).
+ *   delivery_item which outbox rows a delivery carries. */
+#define AR_OUTBOX_MIGRATION \
+    "CREATE TABLE outbox(" \
+    "  id INTEGER PRIMARY KEY," \
+    "  created REAL NOT NULL," \
+    "  event TEXT NOT NULL," \
+    "  team TEXT," \
+    "  payload TEXT NOT NULL CHECK(json_valid(payload)));" \
+    "CREATE INDEX outbox_team ON outbox(team, id);" \
+    "CREATE TABLE push_target(" \
+    "  name TEXT PRIMARY KEY," \
+    "  url TEXT NOT NULL," \
+    "  next_outbox INTEGER NOT NULL DEFAULT 1," \
+    "  disabled REAL," \
+    "  disabled_reason TEXT," \
+    "  last_delivery REAL);" \
+    "CREATE TABLE push_health(" \
+    "  target TEXT NOT NULL REFERENCES push_target(name) ON DELETE CASCADE," \
+    "  name TEXT NOT NULL," \
+    "  value INTEGER NOT NULL," \
+    "  PRIMARY KEY(target, name)) WITHOUT ROWID;" \
+    "CREATE TABLE delivery(" \
+    "  id INTEGER PRIMARY KEY," \
+    "  target TEXT NOT NULL REFERENCES push_target(name) ON DELETE CASCADE," \
+    "  webhook_id TEXT NOT NULL UNIQUE," \
+    "  body TEXT," \
+    "  ndeltas INTEGER NOT NULL," \
+    "  created REAL NOT NULL," \
+    "  status TEXT NOT NULL DEFAULT 'pending'" \
+    "    CHECK(status IN ('pending','delivered','failed'))," \
+    "  attempts INTEGER NOT NULL DEFAULT 0," \
+    "  next_attempt REAL NOT NULL," \
+    "  last_attempt REAL," \
+    "  last_http INTEGER," \
+    "  last_error TEXT," \
+    "  done REAL);" \
+    "CREATE INDEX delivery_status ON delivery(target, status, id);" \
+    "CREATE TABLE delivery_item(" \
+    "  delivery_id INTEGER NOT NULL REFERENCES delivery(id) ON DELETE CASCADE," \
+    "  outbox_id INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE," \
+    "  PRIMARY KEY(delivery_id, outbox_id)) WITHOUT ROWID;"
+
+#endif
