@@ -221,17 +221,55 @@ static void read_entity(struct ar_bcatalog *c, struct fy_node *root, unsigned do
     }
 }
 
-static void set_err_from_diag(struct fy_diag *diag, const char *file, char *err, size_t errsz)
+/* The first error libfyaml reports. Collected errors (FYPCF_COLLECT_DIAG)
+ * leak in libfyaml 0.7.12, so errors are taken from its formatted output
+ * instead: "SOURCE:LINE:COL: error: MESSAGE". */
+struct diag_cap {
+    int have;
+    int line, col;
+    char msg[200];
+};
+
+static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
-    void *it = NULL;
-    struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
-    if (!err || !errsz)
+    (void)diag;
+    struct diag_cap *cap = user;
+    static const char tag[] = ": error: ";
+    if (cap->have || len < sizeof(tag))
         return;
-    if (de)
-        snprintf(err, errsz, "%s:%d:%d: %s", file, de->line, de->column,
-                 de->msg ? de->msg : "YAML error");
-    else
-        snprintf(err, errsz, "%s:1:1: YAML error", file);
+    const char *t = NULL;
+    for (size_t i = 0; i + sizeof(tag) - 1 <= len && !t; i++)
+        if (memcmp(buf + i, tag, sizeof(tag) - 1) == 0)
+            t = buf + i;
+    if (!t)
+        return;
+    /* LINE:COL right before the tag */
+    const char *p = t;
+    int col = 0, line = 0, mul = 1;
+    while (p > buf && p[-1] >= '0' && p[-1] <= '9' && mul < 100000000) {
+        col += (p[-1] - '0') * mul;
+        mul *= 10;
+        p--;
+    }
+    if (mul == 1 || p == buf || p[-1] != ':')
+        return;
+    p--;
+    mul = 1;
+    while (p > buf && p[-1] >= '0' && p[-1] <= '9' && mul < 100000000) {
+        line += (p[-1] - '0') * mul;
+        mul *= 10;
+        p--;
+    }
+    if (mul == 1)
+        return;
+    const char *m = t + sizeof(tag) - 1;
+    size_t mn = (size_t)(buf + len - m);
+    while (mn && (m[mn - 1] == '\n' || m[mn - 1] == '\r'))
+        mn--;
+    cap->have = 1;
+    cap->line = line;
+    cap->col = col;
+    snprintf(cap->msg, sizeof(cap->msg), "%.*s", (int)mn, m);
 }
 
 /* YAML allows only printable Unicode (tab, LF and CR aside) in valid UTF-8.
@@ -337,9 +375,15 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
         return NULL;
     }
 
+    struct diag_cap cap = {0};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
+    dcfg.output_fn = diag_out;
+    dcfg.user = &cap;
+    dcfg.colorize = false;
+    dcfg.show_source = false;
+    dcfg.show_position = true;
     struct fy_diag *diag = fy_diag_create(&dcfg);
     if (!diag) {
         if (err && errsz)
@@ -347,9 +391,8 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
         ar_bcatalog_free(c);
         return NULL;
     }
-    fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {
-        .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG,
+        .flags = FYPCF_QUIET,
         .diag = diag,
     };
     struct fy_parser *fyp = fy_parser_create(&cfg);
@@ -376,8 +419,12 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
         }
         ok = !fy_parser_get_stream_error(fyp);
     }
-    if (!ok)
-        set_err_from_diag(diag, c->file, err, errsz);
+    if (!ok && err && errsz) {
+        if (cap.have)
+            snprintf(err, errsz, "%s:%d:%d: %s", c->file, cap.line, cap.col, cap.msg);
+        else
+            snprintf(err, errsz, "%s:1:1: YAML error", c->file);
+    }
     if (fyp)
         fy_parser_destroy(fyp);
     fy_diag_unref(diag);
