@@ -3,6 +3,7 @@
 
 #include <libfyaml.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,17 +221,123 @@ static void read_entity(struct ar_bcatalog *c, struct fy_node *root, unsigned do
     }
 }
 
-static void set_err_from_diag(struct fy_diag *diag, const char *file, char *err, size_t errsz)
+/* The first error libfyaml reports. Collected errors (FYPCF_COLLECT_DIAG)
+ * leak in libfyaml 0.7.12, so errors are taken from its formatted output
+ * instead: "SOURCE:LINE:COL: error: MESSAGE". */
+struct diag_cap {
+    int have;
+    int line, col;
+    char msg[200];
+};
+
+static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
-    void *it = NULL;
-    struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
-    if (!err || !errsz)
+    (void)diag;
+    struct diag_cap *cap = user;
+    static const char tag[] = ": error: ";
+    if (cap->have || len < sizeof(tag))
         return;
-    if (de)
-        snprintf(err, errsz, "%s:%d:%d: %s", file, de->line, de->column,
-                 de->msg ? de->msg : "YAML error");
-    else
-        snprintf(err, errsz, "%s:1:1: YAML error", file);
+    const char *t = NULL;
+    for (size_t i = 0; i + sizeof(tag) - 1 <= len && !t; i++)
+        if (memcmp(buf + i, tag, sizeof(tag) - 1) == 0)
+            t = buf + i;
+    if (!t)
+        return;
+    /* LINE:COL right before the tag */
+    const char *p = t;
+    int col = 0, line = 0, mul = 1;
+    while (p > buf && p[-1] >= '0' && p[-1] <= '9' && mul < 100000000) {
+        col += (p[-1] - '0') * mul;
+        mul *= 10;
+        p--;
+    }
+    if (mul == 1 || p == buf || p[-1] != ':')
+        return;
+    p--;
+    mul = 1;
+    while (p > buf && p[-1] >= '0' && p[-1] <= '9' && mul < 100000000) {
+        line += (p[-1] - '0') * mul;
+        mul *= 10;
+        p--;
+    }
+    if (mul == 1)
+        return;
+    const char *m = t + sizeof(tag) - 1;
+    size_t mn = (size_t)(buf + len - m);
+    while (mn && (m[mn - 1] == '\n' || m[mn - 1] == '\r'))
+        mn--;
+    cap->have = 1;
+    cap->line = line;
+    cap->col = col;
+    snprintf(cap->msg, sizeof(cap->msg), "%.*s", (int)mn, m);
+}
+
+/* YAML allows only printable Unicode (tab, LF and CR aside) in valid UTF-8.
+ * Checked here, before libfyaml sees the bytes: the file is refused with its
+ * line and column rather than handed to the parser (libfyaml 0.7.12 can loop
+ * forever on some binary input). Returns 0, or -1 with the 1-based line and column
+ * and a reason. */
+static int check_text(const unsigned char *s, size_t n, unsigned *line, unsigned *col,
+                      const char **why)
+{
+    unsigned l = 1, c = 1;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t k = 0;
+        if (b == '\n') {
+            l++;
+            c = 1;
+            i++;
+            continue;
+        }
+        if (b < 0x80) {
+            if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+                *why = "control character (not allowed in YAML)";
+                goto bad;
+            }
+            i++;
+            c++;
+            continue;
+        }
+        uint32_t cp;
+        if (b >= 0xc2 && b <= 0xdf) {
+            k = 1;
+            cp = b & 0x1f;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            k = 2;
+            cp = b & 0x0f;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            k = 3;
+            cp = b & 0x07;
+        } else {
+            *why = "invalid UTF-8";
+            goto bad;
+        }
+        for (size_t m = 1; m <= k; m++) {
+            if (i + m >= n || (s[i + m] & 0xc0) != 0x80) {
+                *why = "invalid UTF-8";
+                goto bad;
+            }
+            cp = (cp << 6) | (s[i + m] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            *why = "invalid UTF-8";
+            goto bad;
+        }
+        if (cp >= 0x80 && cp <= 0x9f && cp != 0x85) {
+            *why = "control character (not allowed in YAML)";
+            goto bad;
+        }
+        i += k + 1;
+        c++;
+    }
+    return 0;
+bad:
+    *line = l;
+    *col = c;
+    return -1;
 }
 
 void ar_bcatalog_free(struct ar_bcatalog *c)
@@ -259,9 +366,24 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
     struct ar_bcatalog *c = ar_xcalloc(1, sizeof(*c));
     c->file = ar_xstrdup(file ? file : "(catalog)");
 
+    unsigned bl = 0, bc = 0;
+    const char *why = NULL;
+    if (check_text((const unsigned char *)data, data ? len : 0, &bl, &bc, &why) != 0) {
+        if (err && errsz)
+            snprintf(err, errsz, "%s:%u:%u: %s", c->file, bl, bc, why);
+        ar_bcatalog_free(c);
+        return NULL;
+    }
+
+    struct diag_cap cap = {0};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
+    dcfg.output_fn = diag_out;
+    dcfg.user = &cap;
+    dcfg.colorize = false;
+    dcfg.show_source = false;
+    dcfg.show_position = true;
     struct fy_diag *diag = fy_diag_create(&dcfg);
     if (!diag) {
         if (err && errsz)
@@ -269,9 +391,8 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
         ar_bcatalog_free(c);
         return NULL;
     }
-    fy_diag_set_collect_errors(diag, true);
     struct fy_parse_cfg cfg = {
-        .flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG,
+        .flags = FYPCF_QUIET,
         .diag = diag,
     };
     struct fy_parser *fyp = fy_parser_create(&cfg);
@@ -286,15 +407,24 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
         struct fy_document *fyd;
         while ((fyd = fy_parse_load_document(fyp)) != NULL) {
             struct fy_node *root = fy_document_root(fyd);
-            if (root)
+            size_t rlen = 0;
+            if (root && fy_node_is_scalar(root) && !fy_node_is_alias(root))
+                (void)fy_node_get_scalar(root, &rlen);
+            else if (root)
+                rlen = 1;
+            if (rlen) /* an empty document (a lone "---") is skipped silently */
                 read_entity(c, root, (unsigned)c->ndocs);
             c->ndocs++;
             fy_parse_document_destroy(fyp, fyd);
         }
         ok = !fy_parser_get_stream_error(fyp);
     }
-    if (!ok)
-        set_err_from_diag(diag, c->file, err, errsz);
+    if (!ok && err && errsz) {
+        if (cap.have)
+            snprintf(err, errsz, "%s:%d:%d: %s", c->file, cap.line, cap.col, cap.msg);
+        else
+            snprintf(err, errsz, "%s:1:1: YAML error", c->file);
+    }
     if (fyp)
         fy_parser_destroy(fyp);
     fy_diag_unref(diag);

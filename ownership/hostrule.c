@@ -147,6 +147,10 @@ int ar_hostrule_parse_pattern(const char *pattern, struct ar_hostrule *hr, char 
         why_set(why, whysz, "empty host pattern", NULL);
         return -1;
     }
+    if (pattern[0] == ':') {
+        why_set(why, whysz, "empty host in a host pattern", pattern);
+        return -1;
+    }
     const char *colon = strchr(pattern, ':');
     int multi_colon = colon && strchr(colon + 1, ':');
     if (pattern[0] == '[' || strchr(pattern, '/') || multi_colon || looks_numeric(pattern)) {
