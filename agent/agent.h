@@ -2,7 +2,12 @@
 #ifndef AR_AGENT_H
 #define AR_AGENT_H
 
+#include <stdint.h>
+#include <sys/types.h>
 #include "config.h"
+
+struct ar_store;
+struct ar_templater;
 
 #define AR_EXIT_OK 0
 #define AR_EXIT_FAIL 1
@@ -17,6 +22,51 @@ const char *ar_db_path(const char *flag, const struct ar_config *cfg);
 void ar_load_config(struct ar_config *cfg, const char *path);
 /* "2026-11-30T12:00:00.123Z" */
 void ar_fmt_time(char *out, size_t outsz, double ts);
+
+/* ---- live capture and service (daemon.c, sdnotify.c, privs.c, sources.c) ---- */
+
+struct ar_live_args {
+    const char *iface;
+    const char *config_path;    /* --config, or NULL for the default file */
+    const char *filter_flag;    /* --filter (overrides [capture] filter), or NULL */
+    const char *db_flag;        /* --db, or NULL */
+    int json;                   /* --json: every counter on stdout at exit */
+};
+/* `apiroster capture -i IFACE`: runs until SIGTERM/SIGINT; returns the exit code. */
+int ar_capture_live(const struct ar_live_args *a);
+
+/* systemd notifications ($NOTIFY_SOCKET). ar_sd_init connects (call it while
+ * still privileged): 1 connected, 0 not under systemd, -1 error (logged).
+ * ar_sd_notify sends "READY=1", "STATUS=...", ...: 1 sent, 0 off, -1 error. */
+int ar_sd_init(void);
+int ar_sd_notify(const char *state);
+/* WATCHDOG_USEC meant for this process, or 0 when there is no watchdog. */
+uint64_t ar_sd_watchdog_usec(void);
+void ar_sd_close(void);
+
+struct ar_privs {
+    uid_t uid;
+    gid_t gid;
+    char user[64];
+    int dropped;                /* 1: we were root and switched user */
+};
+/* Drop root (see privs.c): 0, or -1 with the reason in err. */
+int ar_drop_privileges(const char *user, struct ar_privs *out, char *err, size_t errsz);
+
+/* What a reload of [sources] gets; see sources.c for the full contract. */
+struct ar_reload_ctx {
+    const struct ar_config *cfg;        /* the config just loaded */
+    struct ar_store *store;             /* the writer's handle */
+    struct ar_templater *writer_tp;     /* the writer's own templater */
+    /* Set by the hook to hand something to the packet thread: called there
+     * once, at its next wake; must only swap pointers. packet_tp is the packet
+     * thread's templater. */
+    void (*packet_apply)(void *arg, struct ar_templater *packet_tp);
+    void *packet_arg;
+};
+/* Import specs, catalogs and rules named in ctx->cfg. Runs on the writer
+ * side only (at start and on SIGHUP). 0, or -1 with a reason in err. */
+int ar_agent_reload_sources(struct ar_reload_ctx *ctx, char *err, size_t errsz);
 
 int cmd_capture(int argc, char **argv);
 int cmd_endpoints(int argc, char **argv);

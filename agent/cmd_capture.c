@@ -154,7 +154,10 @@ static void usage(FILE *fp)
 {
     fprintf(fp, "usage: apiroster capture -r FILE [-r FILE...] [--db PATH] [--config PATH]\n"
                 "                         [--filter BPF] [--exchanges FILE] [--tls FILE] [--json]\n"
-                "Reads pcap/pcapng files in order and adds the endpoints they show to the roster.\n");
+                "       apiroster capture -i IFACE|any [--db PATH] [--config PATH] [--filter BPF] [--json]\n"
+                "Reads pcap/pcapng files in order and adds the endpoints they show to the roster;\n"
+                "with -i, captures live until SIGTERM/SIGINT, flushing every flush_interval\n"
+                "(SIGHUP reloads the configuration).\n");
 }
 
 static FILE *open_out(const char *path)
@@ -199,9 +202,15 @@ int cmd_capture(int argc, char **argv)
     }
     if (optind < argc)
         ar_die(AR_EXIT_USAGE, "capture: unexpected argument '%s' (files go after -r)", argv[optind]);
-    if (iface)
-        ar_die(AR_EXIT_USAGE, "capture: live capture (-i) is not available in this build yet; "
-                              "use -r FILE");
+    if (iface && nfiles)
+        ar_die(AR_EXIT_USAGE, "capture: -i and -r cannot be used together");
+    if (iface) {
+        if (xpath || tpath)
+            ar_die(AR_EXIT_USAGE, "capture: --exchanges and --tls are for files (-r), not -i");
+        struct ar_live_args la = { iface, config, filter, db, json };
+        free(files);
+        return ar_capture_live(&la);
+    }
     if (!nfiles) {
         usage(stderr);
         return AR_EXIT_USAGE;

@@ -227,6 +227,27 @@ static int print_tls(const char *name, const char *alpn, uint64_t conns, void *u
     return 0;
 }
 
+/* Per host: TLS connections next to plaintext exchanges. The store keeps
+ * exchanges, not plaintext connections: tls / (tls + exchanges) is a lower
+ * bound of the share of the host's connections that were encrypted. */
+static int print_share(const char *host, uint64_t tls, uint64_t http, void *ud)
+{
+    struct tls_out *t = ud;
+    double share = tls + http ? (double)tls / (double)(tls + http) : 0.0;
+    if (!t->json) {
+        printf("  %-40s %10" PRIu64 " %10" PRIu64 "   %5.1f%%\n", host[0] ? host : "(no Host)", tls,
+               http, share * 100.0);
+        return 0;
+    }
+    ar_json_obj_open(t->j);
+    ar_json_kstr(t->j, "host", host);
+    ar_json_kuint(t->j, "tls_connections", tls);
+    ar_json_kuint(t->j, "http_exchanges", http);
+    ar_json_kdouble(t->j, "encrypted_share_min", share, 4);
+    ar_json_obj_close(t->j);
+    return 0;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     struct qargs a;
@@ -260,6 +281,20 @@ int cmd_stats(int argc, char **argv)
         printf("TLS-only hosts (SNI seen, no plaintext HTTP endpoint):\n");
     }
     if (ar_store_each_tls_only(s, print_tls, &t, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
+    if (a.json) {
+        ar_json_arr_close(&j);
+        ar_json_key(&j, "hosts");
+        ar_json_arr_open(&j);
+    } else {
+        const struct ar_counters *c = &st.total;
+        printf("capture health: %" PRIu64 " kernel drops, %" PRIu64 " interface drops, %" PRIu64
+               " reassembly gaps, %" PRIu64 " parse errors, %" PRIu64 " deferred flushes\n",
+               AR_GET(c, kernel_drops), AR_GET(c, iface_drops), AR_GET(c, tcp_gaps),
+               AR_GET(c, http_parse_errors), AR_GET(c, flush_deferred));
+        printf("hosts: TLS connections, plaintext HTTP exchanges, encrypted share (at least):\n");
+    }
+    if (ar_store_each_host_share(s, print_share, &t, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_FAIL, "%s", err);
     if (a.json) {
         ar_json_arr_close(&j);

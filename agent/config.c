@@ -36,6 +36,9 @@ static const struct opt opts[] = {
       "kernel capture buffer (live)" },
     { "capture", "log_level", T_STR, OFF(log_level), "info", 0, 0, "error|warn|info|debug", 1,
       "least severe log level written" },
+    { "capture", "user", T_STR, OFF(user), "apiroster", 0, 0, NULL, 0,
+      "unprivileged user the live capture runs as once the interface is open (when started as "
+      "root; 'nobody' with a warning if it does not exist)" },
 #define AR_X(name, def, unit, what) \
     { "limits", #name, T_NUM, OFF(lim.name), #def, 1, LIM_MAX, unit, 0, what },
     AR_LIMITS(AR_X)

@@ -54,6 +54,7 @@ struct ar_config {
     uint64_t snaplen;       /* [capture] snaplen */
     uint64_t buffer;        /* [capture] buffer (bytes) */
     char *log_level;        /* [capture] log_level: error, warn, info, debug */
+    char *user;             /* [capture] user: run as this user after opening the capture */
     struct ar_limits lim;   /* [limits] */
     struct ar_pin pins[AR_MAX_PINS]; /* [templates] pin = [HOST] PATTERN */
     int npins;

@@ -64,7 +64,7 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
-    { "capture", cmd_capture, "read captures (-r FILE...) and add what they show to the roster" },
+    { "capture", cmd_capture, "read captures (-r FILE...) or capture live (-i IFACE) into the roster" },
     { "endpoints", cmd_endpoints, "list the roster: host, method, path template, what was seen" },
     { "stats", cmd_stats, "capture health: what was seen and what was missed" },
     { "import", cmd_import, "register OpenAPI/Swagger specs, Backstage catalogs, ownership rules" },

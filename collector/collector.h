@@ -43,4 +43,47 @@ int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles,
 int ar_capture_check(char *const *files, int nfiles, const char *filter, char *err,
                      size_t errsz);
 
+/* ---- live capture (live.c) ------------------------------------------- */
+
+struct ar_live;
+
+struct ar_live_opts {
+    const char *iface;      /* "eth0", or "any" (Linux cooked capture) */
+    uint64_t snaplen;       /* bytes kept per packet */
+    uint64_t buffer;        /* kernel buffer, bytes */
+    int promisc;            /* promiscuous mode (needs CAP_NET_ADMIN) */
+    const char *filter;     /* BPF expression, NULL or "" for none */
+};
+
+/* 64-bit totals since the handle was opened, widened from pcap_stats' 32-bit
+ * counters (which wrap). */
+struct ar_live_stats {
+    uint64_t received;      /* ps_recv: packets the filter accepted */
+    uint64_t kernel_drops;  /* ps_drop: no room in the kernel buffer */
+    uint64_t iface_drops;   /* ps_ifdrop: dropped by the interface/driver */
+};
+
+/* Open and activate a live capture, non-blocking, with the filter applied.
+ * Returns 0, or -1 with a one-line reason naming the interface in err. */
+int ar_live_open(const struct ar_live_opts *o, struct ar_live **out, char *err, size_t errsz);
+/* Check that a filter compiles (without opening anything). 0 or -1 + err. */
+int ar_live_check_filter(const char *filter, char *err, size_t errsz);
+/* The descriptor to poll() for POLLIN. */
+int ar_live_fd(const struct ar_live *l);
+int ar_live_datalink(const struct ar_live *l);
+/* Feed up to max packets that are ready (never blocks; max <= 0: all that are
+ * buffered) to c. Returns the number fed, or -1 with the reason (interface
+ * gone). */
+int ar_live_dispatch(struct ar_live *l, struct ar_collector *c, int max, char *err,
+                     size_t errsz);
+/* Replace the filter. On error the previous filter stays (-1 + err). */
+int ar_live_set_filter(struct ar_live *l, const char *filter, char *err, size_t errsz);
+/* Read pcap_stats and update the 64-bit totals. Call at least once per 2^32
+ * packets (the loop does it every second). 0, or -1 with the reason. */
+int ar_live_stats(struct ar_live *l, struct ar_live_stats *st, char *err, size_t errsz);
+void ar_live_close(struct ar_live *l);
+/* total + (cur - *last) in 32-bit arithmetic (one wrap between two reads is
+ * handled), then *last = cur. Exposed for the unit test. */
+uint64_t ar_widen32(uint64_t total, uint32_t *last, uint32_t cur);
+
 #endif

@@ -19,7 +19,11 @@
     X(pkt_fragments,      "IP fragments (not reassembled)") \
     X(pkt_tunnel,         "packets decapsulated from VXLAN or GRE") \
     X(pkt_filtered,       "packets rejected by the BPF filter") \
-    X(kernel_drops,       "packets dropped by the kernel (live capture)") \
+    X(kernel_drops,       "packets dropped by the kernel, no room in the capture buffer (live capture)") \
+    X(iface_drops,        "packets dropped by the interface or its driver (live capture)") \
+    X(kernel_received,    "packets the kernel passed to the capture (live capture)") \
+    X(flush_deferred,     "flushes put off because the writer was still busy (live capture)") \
+    X(flush_failed,       "flushes that failed and were retried (live capture)") \
     X(flows,              "TCP flows created") \
     X(flows_timed_out,    "flows expired by idle timeout") \
     X(flow_emergency,     "times the flow table entered emergency mode (max_flows reached)") \

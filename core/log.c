@@ -17,8 +17,10 @@ void ar_log(enum ar_log_level lvl, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
+    flockfile(stderr); /* one line at a time from several threads */
     fprintf(stderr, "apiroster: %s: ", names[lvl]);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    funlockfile(stderr);
     va_end(ap);
 }

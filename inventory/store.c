@@ -1538,3 +1538,67 @@ out:
     sqlite3_finalize(q);
     return ret;
 }
+
+/* ---- per host: TLS connections next to plaintext exchanges (#7) -------- */
+
+struct host_share {
+    char *host;
+    uint64_t tls_conns, http_exchanges;
+};
+
+static int cmp_share(const void *a, const void *b)
+{
+    return strcmp(((const struct host_share *)a)->host, ((const struct host_share *)b)->host);
+}
+
+int ar_store_each_host_share(struct ar_store *s,
+                             int (*fn)(const char *host, uint64_t tls_conns,
+                                       uint64_t http_exchanges, void *ud),
+                             void *ud, char *err, size_t errsz)
+{
+    static const char *const sql[2] = {
+        "SELECT server_name, conns FROM tls_host",
+        "SELECT host, sum(hits) FROM endpoint GROUP BY host",
+    };
+    struct host_share *v = NULL;
+    size_t n = 0;
+    int ret = -1, rc = SQLITE_DONE;
+    char buf[512];
+    for (int k = 0; k < 2; k++) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &q, NULL) != SQLITE_OK)
+            goto dberr;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            host_name_only(col_text(q, 0), buf, sizeof(buf));
+            v = ar_xrealloc(v, (n + 1) * sizeof(*v));
+            v[n].host = ar_xstrdup(buf);
+            v[n].tls_conns = k == 0 ? (uint64_t)sqlite3_column_int64(q, 1) : 0;
+            v[n].http_exchanges = k == 1 ? (uint64_t)sqlite3_column_int64(q, 1) : 0;
+            n++;
+        }
+        sqlite3_finalize(q);
+        if (rc != SQLITE_DONE)
+            goto dberr;
+    }
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_share);
+    ret = 0;
+    for (size_t i = 0; i < n && ret == 0;) {
+        struct host_share sum = { v[i].host, 0, 0 };
+        size_t j = i;
+        for (; j < n && !strcmp(v[j].host, sum.host); j++) {
+            sum.tls_conns += v[j].tls_conns;
+            sum.http_exchanges += v[j].http_exchanges;
+        }
+        ret = fn(sum.host, sum.tls_conns, sum.http_exchanges, ud);
+        i = j;
+    }
+    goto out;
+dberr:
+    dbfail(s, err, errsz, "cannot read hosts");
+out:
+    for (size_t i = 0; i < n; i++)
+        free(v[i].host);
+    free(v);
+    return ret;
+}

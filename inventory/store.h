@@ -119,4 +119,15 @@ void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud);
  * Returns the number of endpoints whose verdict changed, or -1. */
 int64_t ar_store_judge_all(struct ar_store *s, char *err, size_t errsz);
 
+/* Per host (name without port, lower-case), in host order: TLS connections
+ * seen (tls_host) and plaintext HTTP exchanges (sum of endpoint hits). The
+ * store keeps exchanges, not plaintext connections, so
+ * tls / (tls + exchanges) is a lower bound of the share of connections that
+ * were encrypted (a plaintext connection carries one exchange or more).
+ * fn returns 0 to go on. Returns 0, -1 (err), or fn's non-zero return. */
+int ar_store_each_host_share(struct ar_store *s,
+                             int (*fn)(const char *host, uint64_t tls_conns,
+                                       uint64_t http_exchanges, void *ud),
+                             void *ud, char *err, size_t errsz);
+
 #endif
