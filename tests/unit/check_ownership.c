@@ -177,6 +177,11 @@ START_TEST(test_rules_patterns)
     PM("h/\\?", "h/x", 0);
     /* case-sensitive */
     PM("api.shop.test/Orders", "api.shop.test/orders", 0);
+    /* the README examples */
+    PM("*/health", "api.shop.test/health", 1);
+    PM("*/health", "api.shop.test/v1/health", 0);
+    PM("*.json", "api.shop.test/v1/openapi.json", 1);
+    PM("api.shop.test/orders/admin", "api.shop.test/orders/admin/7", 1);
     /* refused */
     PM("h/[ab]", "h/a", -1);
     PM("/", "h", -1);
@@ -716,6 +721,15 @@ START_TEST(test_resolve_precedence_and_drift)
                      "\"evidence\":\"apiroster.conf:12\"}],"
                      "\"unresolved\":[{\"owner\":\"payments\",\"source\":\"spec\","
                      "\"evidence\":\"spec.yaml#/info/x-owner\",\"reason\":\"not a known team\"}]}");
+    /* the fields alone, inside an object the CLI opened */
+    ar_json_reset(&j);
+    ar_json_obj_open(&j);
+    ar_json_kstr(&j, "host", "api.shop.test");
+    ar_owner_result_json_fields(&j, &res);
+    ar_json_obj_close(&j);
+    ar_json_append(&j, "", 1);
+    ck_assert_msg(strncmp(j.buf, "{\"host\":\"api.shop.test\",\"owner\":\"team-c\",", 41) == 0,
+                  "%s", j.buf);
     ar_owner_result_free(&res);
 
     /* a known spec owner wins over the catalog; the same team is no alternative */
