@@ -128,18 +128,40 @@ static void add_known(struct ar_model *m, const char *team)
     m->known[m->nknown++] = team;
 }
 
-/* "dir/of/catalog.yaml" + "./petstore.yaml" -> "dir/of/petstore.yaml" */
-static void resolve_rel(const char *base, const char *ref, char *out, size_t outsz)
+void ar_path_join(const char *base, const char *ref, char *out, size_t outsz)
 {
+    char tmp[4096];
     if (ref[0] == '/') {
-        ar_strlcpy(out, ref, outsz);
-        return;
+        ar_strlcpy(tmp, ref, sizeof(tmp));
+    } else {
+        const char *slash = strrchr(base, '/');
+        size_t dl = slash ? (size_t)(slash - base) : 0;
+        snprintf(tmp, sizeof(tmp), "%.*s%s%s", (int)dl, base, dl ? "/" : "", ref);
     }
-    const char *slash = strrchr(base, '/');
-    size_t dl = slash ? (size_t)(slash - base) : 0;
-    while (!strncmp(ref, "./", 2))
-        ref += 2;
-    snprintf(out, outsz, "%.*s%s%s", (int)dl, base, dl ? "/" : "", ref);
+    /* lexically: drop "." segments, fold "x/.." */
+    size_t n = 0;
+    int abs = tmp[0] == '/';
+    out[0] = '\0';
+    for (char *seg = strtok(tmp, "/"); seg; seg = strtok(NULL, "/")) {
+        if (!strcmp(seg, "."))
+            continue;
+        if (!strcmp(seg, "..")) {
+            char *prev = strrchr(out, '/');
+            if (n && strcmp(prev ? prev + 1 : out, "..")) {
+                n = prev ? (size_t)(prev - out) : 0;
+                out[n] = '\0';
+                continue;
+            }
+            if (abs)
+                continue;
+        }
+        int w = snprintf(out + n, outsz - n, "%s%s", (n || abs) ? "/" : "", seg);
+        if (w < 0 || (size_t)w >= outsz - n)
+            break;
+        n += (size_t)w;
+    }
+    if (!n)
+        ar_strlcpy(out, abs ? "/" : ".", outsz);
 }
 
 static int is_remote(const char *ref)
@@ -170,7 +192,7 @@ static int load_catalog(struct ar_model *m, const char *path, struct file_list *
                              sizeof(why)) < 0)
                 continue;   /* not an OpenAPI definition (GraphQL, AsyncAPI...) */
         } else if (e->definition_ref && !is_remote(e->definition_ref)) {
-            resolve_rel(path, e->definition_ref, source, sizeof(source));
+            ar_path_join(path, e->definition_ref, source, sizeof(source));
             /* A spec imported on its own is linked after loading (link_apis). */
             const struct file_buf *f = files_find(files, source);
             if (!f || ar_spec_load(source, f->data, f->len, read_stored, files, &spec, why,
@@ -195,7 +217,7 @@ static void link_apis(struct ar_model *m)
             if (e->kind != AR_ENT_API || !e->definition_ref || is_remote(e->definition_ref))
                 continue;
             char path[1024];
-            resolve_rel(ar_bcatalog_file(cat), e->definition_ref, path, sizeof(path));
+            ar_path_join(ar_bcatalog_file(cat), e->definition_ref, path, sizeof(path));
             for (size_t k = 0; k < m->nspecs; k++)
                 if (!m->specs[k].api && !strcmp(m->specs[k].source, path)) {
                     m->specs[k].api = e;

@@ -48,6 +48,10 @@ size_t ar_model_spec_count(const struct ar_model *m);
 int ar_model_owner(const struct ar_model *m, const struct ar_endpoint *e,
                    const struct ar_spec_match *sm, struct ar_owner_result *res);
 
+/* base's directory + ref (or ref when absolute), "." and ".." folded
+ * lexically: "a/owners/catalog.yaml" + "../api.yaml" -> "a/api.yaml". */
+void ar_path_join(const char *base, const char *ref, char *out, size_t outsz);
+
 /* Strip the port of a roster host ("api.test:8080" -> "api.test",
  * "[::1]:80" -> "[::1]") into out. */
 void ar_host_noport(const char *host, char *out, size_t outsz);

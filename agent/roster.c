@@ -178,18 +178,6 @@ static int walk_dir(struct walk *w, const char *dir, int depth, char *err, size_
     return rc;
 }
 
-/* "./x.yaml" next to the catalog, for $text references. */
-static void rel_path(const char *base, const char *ref, char *out, size_t outsz)
-{
-    const char *slash = strrchr(base, '/');
-    while (!strncmp(ref, "./", 2))
-        ref += 2;
-    if (ref[0] == '/')
-        ar_strlcpy(out, ref, outsz);
-    else
-        snprintf(out, outsz, "%.*s/%s", slash ? (int)(slash - base) : 1, slash ? base : ".", ref);
-}
-
 static int check_spec(struct item *it, char *err, size_t errsz)
 {
     struct ar_spec *spec;
@@ -236,7 +224,7 @@ static int check_catalog(struct item *it, int forced, char *err, size_t errsz)
             warn(it, msg);
             continue;
         }
-        rel_path(it->path, e->definition_ref, path, sizeof(path));
+        ar_path_join(it->path, e->definition_ref, path, sizeof(path));
         if (read_all(path, &data, &len) < 0) {
             snprintf(msg, sizeof(msg), "API %s: definition %s: %s", e->name, path, strerror(errno));
             warn(it, msg);
@@ -376,10 +364,10 @@ out:
     return rc;
 }
 
-struct ar_model *ar_roster_attach(struct ar_store *s, const struct ar_config *cfg,
-                                  struct ar_templater *tp)
+int ar_roster_import_config(struct ar_store *s, const struct ar_config *cfg, char *err,
+                            size_t errsz)
 {
-    char err[1024];
+    char why[1024];
     for (int i = 0; i < cfg->nitems; i++) {
         const struct ar_cfg_item *it = &cfg->items[i];
         if (strcmp(it->key, "spec") && strcmp(it->key, "catalog") && strcmp(it->key, "rules"))
@@ -387,9 +375,20 @@ struct ar_model *ar_roster_attach(struct ar_store *s, const struct ar_config *cf
         const char *p = it->value;
         struct stat sb;
         int dir = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);   /* a folder: detect each file */
-        if (ar_import(s, &p, 1, dir ? NULL : it->key, NULL, err, sizeof(err)) < 0)
-            ar_die(AR_EXIT_USAGE, "%s (from %s:%d)", err, it->file, it->line);
+        if (ar_import(s, &p, 1, dir ? NULL : it->key, NULL, why, sizeof(why)) < 0) {
+            snprintf(err, errsz, "%s (from %s:%d)", why, it->file, it->line);
+            return -1;
+        }
     }
+    return 0;
+}
+
+struct ar_model *ar_roster_attach(struct ar_store *s, const struct ar_config *cfg,
+                                  struct ar_templater *tp)
+{
+    char err[2048];
+    if (ar_roster_import_config(s, cfg, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_USAGE, "%s", err);
     struct ar_model *m = ar_model_load(s, cfg, err, sizeof(err));
     if (!m)
         ar_die(AR_EXIT_USAGE, "%s", err);

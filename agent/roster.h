@@ -17,6 +17,11 @@
 int ar_import(struct ar_store *s, const char *const *paths, int npaths, const char *as, FILE *out,
               char *err, size_t errsz);
 
+/* Import the config's [sources] (a folder's files are detected, a file takes
+ * its key's kind). Returns 0, or -1 with the reason and the config line. */
+int ar_roster_import_config(struct ar_store *s, const struct ar_config *cfg, char *err,
+                            size_t errsz);
+
 /* For commands that write the roster: import the config's [sources], load the
  * model, seed tp with the spec templates (tp may be NULL) and make the model
  * the store's judge. Exits 2 on a bad source. Free with ar_model_free after
