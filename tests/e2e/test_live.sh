@@ -48,10 +48,12 @@ listen() { # NAME FILE
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("\0" + sys.argv[1])
+open(sys.argv[2] + ".ready", "w").close()
 with open(sys.argv[2], "a", buffering=1) as f:
     while True:
         f.write(s.recv(4096).decode().replace("\n", "|") + "\n")
 ' "$1" "$2" & pids+=($!)
+  for _ in $(seq 100); do [[ -f $2.ready ]] && break; sleep 0.1; done  # bound before use
 }
 notify=apiroster-test-$$
 listen "$notify" "$t/notify"
