@@ -83,7 +83,8 @@ int ar_store_outbox_add(struct ar_store *s, const char *event, const char *team,
  * (state and owner come with the specs and ownership migrations). */
 static const char *const optional_cols[] = { "state", "owner", "owner_source", "owner_evidence" };
 
-int ar_outbox_endpoint_new(struct ar_store *s, int64_t endpoint_id)
+int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char *event,
+                             const char *previous_json)
 {
     sqlite3 *db = ar_store_db(s);
     sqlite3_stmt *st = NULL;
@@ -174,8 +175,12 @@ int ar_outbox_endpoint_new(struct ar_store *s, int64_t endpoint_id)
             goto out;
         ar_json_arr_close(&j);
     }
+    if (previous_json) {
+        ar_json_key(&j, "previous");
+        ar_json_raw(&j, previous_json);
+    }
     ar_json_obj_close(&j);
-    ret = ar_store_outbox_add(s, "endpoint.new", team, j.buf);
+    ret = ar_store_outbox_add(s, event, team, j.buf);
 out:
     sqlite3_finalize(st);
     ar_json_free(&j);
