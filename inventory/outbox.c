@@ -83,13 +83,8 @@ int ar_store_outbox_add(struct ar_store *s, const char *event, const char *team,
  * (state and owner come with the specs and ownership migrations). */
 static const char *const optional_cols[] = { "state", "owner", "owner_source", "owner_evidence" };
 
-int ar_outbox_endpoint_new(struct ar_store *s, int64_t endpoint_id)
-{
-    return ar_outbox_endpoint_event(s, endpoint_id, "endpoint.new", NULL, NULL);
-}
-
 int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char *event,
-                             const char *prev_state, const char *prev_owner)
+                             const char *previous_json)
 {
     sqlite3 *db = ar_store_db(s);
     sqlite3_stmt *st = NULL;
@@ -180,12 +175,9 @@ int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char
             goto out;
         ar_json_arr_close(&j);
     }
-    if (strcmp(event, "endpoint.new")) {
+    if (previous_json) {
         ar_json_key(&j, "previous");
-        ar_json_obj_open(&j);
-        ar_json_kstr(&j, "state", prev_state);
-        ar_json_kstr(&j, "owner", prev_owner);
-        ar_json_obj_close(&j);
+        ar_json_raw(&j, previous_json);
     }
     ar_json_obj_close(&j);
     ret = ar_store_outbox_add(s, event, team, j.buf);

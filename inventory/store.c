@@ -1267,12 +1267,20 @@ static int judge_one(struct ar_store *s, int64_t id, int isnew)
 #undef AR_X
         ret = step_done(u) < 0 ? -1 : 1;
     }
-    if (ret >= 0 && isnew)
+    if (ret >= 0 && isnew) {
         ret = ar_outbox_endpoint_new(s, id) < 0 ? -1 : ret;
-    else if (ret > 0 && !same_str(e->v.state, v.state))
-        ret = ar_outbox_endpoint_event(s, id, "endpoint.state", e->v.state, e->v.owner) < 0 ? -1 : 1;
-    else if (ret > 0 && !same_str(e->v.owner, v.owner))
-        ret = ar_outbox_endpoint_event(s, id, "endpoint.owner", e->v.state, e->v.owner) < 0 ? -1 : 1;
+    } else if (ret > 0 && (!same_str(e->v.state, v.state) || !same_str(e->v.owner, v.owner))) {
+        struct ar_json prev;    /* what it was: {"state":..., "owner":...} */
+        ar_json_init(&prev);
+        ar_json_obj_open(&prev);
+        ar_json_kstr(&prev, "state", e->v.state);
+        ar_json_kstr(&prev, "owner", e->v.owner);
+        ar_json_obj_close(&prev);
+        ar_json_append(&prev, "", 1);
+        const char *event = !same_str(e->v.state, v.state) ? "endpoint.state" : "endpoint.owner";
+        ret = ar_outbox_endpoint_event(s, id, event, prev.buf) < 0 ? -1 : 1;
+        ar_json_free(&prev);
+    }
 out:
     ar_verdict_clear(&v);
     ar_endpoint_free(e);

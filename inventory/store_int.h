@@ -12,14 +12,17 @@ sqlite3 *ar_store_db(struct ar_store *s);
 const char *ar_store_path(const struct ar_store *s);
 int ar_store_writable(const struct ar_store *s);
 
-/* Inside ar_store_flush's transaction: the endpoint row id was just inserted
- * (it was not in the roster before): write its "endpoint.new" outbox row.
- * Returns 0 or -1 (the flush then rolls back). */
-int ar_outbox_endpoint_new(struct ar_store *s, int64_t endpoint_id);
-/* The same delta for a change of an existing endpoint's verdict: event
- * "endpoint.state" or "endpoint.owner", with "previous": {state, owner}. */
+/* Inside a write transaction of the store: write an outbox row for the
+ * endpoint row endpoint_id as it is now (host, method, template, rule, hits,
+ * first/last seen, statuses, auth, query names, content types, and state,
+ * owner, owner_source, owner_evidence when the row has those columns), with
+ * event ("endpoint.new", "endpoint.state", "endpoint.owner") and, when
+ * previous_json is not NULL, a "previous" member holding that JSON object
+ * (e.g. {"state":"documented"}). The outbox team is the row's owner column
+ * when it has one. Returns 0 or -1 (the caller rolls back). */
 int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char *event,
-                             const char *prev_state, const char *prev_owner);
+                             const char *previous_json);
+#define ar_outbox_endpoint_new(s, id) ar_outbox_endpoint_event((s), (id), "endpoint.new", NULL)
 
 /* Schema version 1 -> 2: the push outbox. Never edit once shipped.
  *   outbox        one row per roster change (delta), written in the same

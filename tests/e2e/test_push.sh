@@ -241,7 +241,7 @@ start_receiver k --delay 1
 conf k "$PORT" 2
 "$BIN" push --config "$t/k.conf" --db "$t/k.db" >/dev/null 2>>"$t/logs.txt" &
 kp=$!
-sleep 2.5
+sleep 3
 kill -9 "$kp"; wait "$kp" 2>/dev/null
 n_before=$(wc -l < "$t/k.jsonl")
 "$BIN" push --config "$t/k.conf" --db "$t/k.db" >/dev/null 2>>"$t/logs.txt"; rc=$?

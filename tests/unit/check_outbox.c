@@ -24,6 +24,10 @@ int sqlite3_close(sqlite3 *db);
 int sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
                  void *ud, char **errmsg);
 
+/* inventory/store_int.h (internal to the store, it includes sqlite3.h). */
+int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char *event,
+                             const char *previous_json);
+
 static char dir[256], dbpath[300], err[512];
 static struct ar_limits lim;
 static struct ar_counters ctr;
@@ -333,6 +337,36 @@ START_TEST(test_outcomes_and_state)
 }
 END_TEST
 
+START_TEST(test_state_owner_columns_when_present)
+{
+    struct ar_store *s = open_rw();
+    static const char *const p[] = { "/a" }, *const p2[] = { "/b" };
+    flush_these(s, p, 1);
+    /* What the specs/ownership migration adds to the endpoint row. */
+    ck_assert_int_eq(raw_exec("ALTER TABLE endpoint ADD COLUMN state TEXT;"
+                              "ALTER TABLE endpoint ADD COLUMN owner TEXT;"
+                              "ALTER TABLE endpoint ADD COLUMN owner_source TEXT;"
+                              "ALTER TABLE endpoint ADD COLUMN owner_evidence TEXT;"
+                              "UPDATE endpoint SET state='shadow', owner='payments',"
+                              " owner_source='rules', owner_evidence='owners.rules:3'"), 0);
+    ck_assert_int_eq(ar_outbox_begin(s, err, sizeof(err)), 0);
+    ck_assert_int_eq(ar_outbox_endpoint_event(s, 1, "endpoint.state",
+                                              "{\"state\":\"documented\"}"), 0);
+    ck_assert_int_eq(ar_outbox_commit(s, err, sizeof(err)), 0);
+    flush_these(s, p2, 1);                  /* a new endpoint: owner column NULL */
+    ar_store_close(s);
+    ck_assert_str_eq(raw_text("SELECT event||' '||team||' '||json_extract(payload,'$.state')||' '||"
+                              "json_extract(payload,'$.previous.state')||' '||"
+                              "json_extract(payload,'$.owner_source')||' '||"
+                              "json_extract(payload,'$.owner_evidence')||' '||"
+                              "json_extract(payload,'$.template') FROM outbox WHERE id=2"),
+                     "endpoint.state payments shadow documented rules owners.rules:3 /a");
+    ck_assert_str_eq(raw_text("SELECT event||' '||coalesce(team,'-')||' '||"
+                              "json_type(payload,'$.owner')||' '||coalesce(json_type(payload,'$.previous'),'absent')"
+                              " FROM outbox WHERE id=3"), "endpoint.new - null absent");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -348,6 +382,7 @@ int main(void)
 #endif
     tcase_add_test(tc, test_plan_batches_and_routing);
     tcase_add_test(tc, test_outcomes_and_state);
+    tcase_add_test(tc, test_state_owner_columns_when_present);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
