@@ -342,12 +342,8 @@ START_TEST(test_state_owner_columns_when_present)
     struct ar_store *s = open_rw();
     static const char *const p[] = { "/a" }, *const p2[] = { "/b" };
     flush_these(s, p, 1);
-    /* What the specs/ownership migration adds to the endpoint row. */
-    ck_assert_int_eq(raw_exec("ALTER TABLE endpoint ADD COLUMN state TEXT;"
-                              "ALTER TABLE endpoint ADD COLUMN owner TEXT;"
-                              "ALTER TABLE endpoint ADD COLUMN owner_source TEXT;"
-                              "ALTER TABLE endpoint ADD COLUMN owner_evidence TEXT;"
-                              "UPDATE endpoint SET state='shadow', owner='payments',"
+    /* The verdict columns of the endpoint row (schema 2), as a judge sets them. */
+    ck_assert_int_eq(raw_exec("UPDATE endpoint SET state='shadow', owner='payments',"
                               " owner_source='rules', owner_evidence='owners.rules:3'"), 0);
     ck_assert_int_eq(ar_outbox_begin(s, err, sizeof(err)), 0);
     ck_assert_int_eq(ar_outbox_endpoint_event(s, 1, "endpoint.state",
