@@ -13,6 +13,7 @@
 #include "../../core/limits.h"
 #include "../../core/util.h"
 #include "../../inventory/catalog.h"
+#include "../../inventory/outbox.h"
 #include "../../inventory/store.h"
 #include "../../inventory/template.h"
 
@@ -785,6 +786,7 @@ START_TEST(test_flush_judges_touched_endpoints)
     ar_catalog_add(cat, &x);
     flush(s, cat, tp, NULL);
     ck_assert_int_eq(judged, 3);
+    ck_assert_int_eq(ar_outbox_rows(s), 3);      /* endpoint.new, each with its verdict */
     ck_assert_int_eq(count_eps(s, "documented", NULL), 1);
     ck_assert_int_eq(count_eps(s, "shadow", NULL), 1);
     ck_assert_int_eq(count_eps(s, "noise", NULL), 1);
@@ -799,13 +801,16 @@ START_TEST(test_flush_judges_touched_endpoints)
     ck_assert_int_eq(judged, 1);
     ck_assert_int_eq(count_eps(s, "noise", NULL), 0);  /* it answered 200 once */
     ck_assert_int_eq(count_eps(s, "documented", NULL), 2);
+    ck_assert_int_eq(ar_outbox_rows(s), 4);      /* + endpoint.state (noise -> documented) */
 
     /* the sources changed: judge_all visits all and reports the changes */
     judged = 0;
     judge_owner = "team-b";
     ck_assert_int_eq(ar_store_judge_all(s, err, sizeof(err)), 2);
     ck_assert_int_eq(judged, 3);
+    ck_assert_int_eq(ar_outbox_rows(s), 6);      /* + two endpoint.owner */
     ck_assert_int_eq(ar_store_judge_all(s, err, sizeof(err)), 0);
+    ck_assert_int_eq(ar_outbox_rows(s), 6);      /* nothing changed, nothing sent */
     ck_assert_int_eq(count_eps(s, NULL, "team-b"), 2);
     judge_owner = "team-a";
     ar_store_close(s);
