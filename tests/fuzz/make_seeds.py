@@ -8,6 +8,8 @@ http     the TCP streams of the corpus captures that carry HTTP: one seed per
          connection, CTRL + client bytes + "\\0\\xffRS" + server bytes (see
          fuzz_http.c), with a few CTRL values (chunking, gaps, FIN)
 config   the example config of systemd/ and a few small ones
+spec     the corpus specs (OpenAPI, Swagger; JSON and YAML)
+rules    the corpus CODEOWNERS files and Backstage catalogs, the project's fixtures
 Python 3 standard library only; classic pcap (Ethernet, raw IP, Linux SLL)
 with IPv4 or IPv6 for the stream extraction."""
 import hashlib
@@ -147,6 +149,25 @@ elif target == "config":
     put(b"[limits]\nmax_flows = 10\nflow_timeout = 30s\nooo_bytes = 64KiB\n")
     put(b"[inventory]\ndb = /tmp/x.db\nflush_interval = 5s\n[capture]\nfilter = tcp port 80\n")
     put(b"[templates]\npin = api.test /users/{id}\npin = /orders/{orderId}/items\n")
+elif target == "spec":
+    # the corpus specs (the first byte picks the file name: odd .json, even .yaml)
+    for d, _, files in sorted(os.walk(os.path.join(corpus, "specs"))):
+        for n in sorted(files):
+            p = os.path.join(d, n)
+            if os.path.getsize(p) <= 262143:
+                with open(p, "rb") as f:
+                    put(bytes([1 if n.endswith(".json") else 0]) + f.read())
+    put(b"\0openapi: 3.0.0\npaths:\n  /a/{x}.json: {get: {deprecated: true}}\n  /b: {$ref: 'f.yaml#/paths/~1a~1{x}.json'}\n")
+elif target == "rules":
+    for sub in ("ownership/codeowners", "ownership/backstage"):
+        for d, _, files in sorted(os.walk(os.path.join(corpus, sub))):
+            for n in sorted(files):
+                with open(os.path.join(d, n), "rb") as f:
+                    put(f.read())
+    for n in ("OWNERS", "catalog-info.yaml"):
+        with open(os.path.join(src, "tests", "fixtures", "truth", "owners", n), "rb") as f:
+            put(f.read())
+    put(b"10.0.0.0/8:8080 @net\n*.shop.test @shop\n[2001:db8::]/32:443 team\n")
 else:
     sys.exit(f"unknown target {target}")
 print(f"{target}: {len(os.listdir(out))} seeds in {out}")

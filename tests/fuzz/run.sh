@@ -5,8 +5,8 @@
 # crashes to build-fuzz/fuzz/crash-TARGET/, the log to build-fuzz/fuzz/TARGET.log.
 # Prints the final "#N DONE" line and stat::number_of_executed_units.
 set -euo pipefail
-T=${1:?usage: run.sh capture|http|config SECONDS}
-SECS=${2:?usage: run.sh capture|http|config SECONDS}
+T=${1:?usage: run.sh capture|http|config|spec|rules SECONDS}
+SECS=${2:?usage: run.sh capture|http|config|spec|rules SECONDS}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${APIROSTER_FUZZ_BUILD:-$SRC/build-fuzz}
 CC=clang nice -n 10 cmake -S "$SRC" -B "$B" -DAPIROSTER_FUZZ=ON >/dev/null
@@ -19,6 +19,7 @@ case $T in
   capture) MAXLEN=131072 ;;
   http) MAXLEN=65536 ;;
   config) MAXLEN=8192 ;;
+  spec|rules) MAXLEN=262144 ;;
 esac
 set +e
 nice -n 10 "$F/fuzz_$T" "$F/corpus-$T" "$F/seeds-$T" -max_total_time="$SECS" -max_len=$MAXLEN \
