@@ -16,6 +16,8 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
         snprintf(err, errsz, "%s: %s", file, strerror(errno));
         return -1;
     }
+    /* 1 MiB reads instead of stdio's 4 KiB: the read() calls showed in perf */
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!p) {
         fclose(fp);
