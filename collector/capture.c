@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 #include "../core/log.h"
 #include "collector.h"
+#include "pcapfile.h"
 
 /* c == NULL: only check that the file opens as a capture and the filter compiles. */
 static int read_one(struct ar_collector *c, const char *file, const char *filter, char *err,
@@ -16,6 +17,13 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
         snprintf(err, errsz, "%s: %s", file, strerror(errno));
         return -1;
     }
+    /* a classic pcap file, unfiltered, is read in place, without libpcap's copies */
+    if (c && !(filter && *filter) && ar_pcapfile_read(c, fileno(fp), file)) {
+        fclose(fp);
+        return 0;
+    }
+    /* 1 MiB reads instead of stdio's 4 KiB: the read() calls showed in perf */
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
     pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!p) {
         fclose(fp);

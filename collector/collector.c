@@ -1,6 +1,7 @@
 /* collector.c - the packet path: decode -> flow -> classify -> reassembly -> http. */
 #include <stdlib.h>
 #include <string.h>
+#include "../core/log.h"
 #include "../core/util.h"
 #include "classify.h"
 #include "collector.h"
@@ -16,7 +17,8 @@ struct ar_collector {
     struct ar_counters *ctr;
     struct ar_collector_hooks hooks;
     struct ar_flow_table *ft;
-    struct ar_classifier *cls;
+    struct ar_classifier *cls;  /* nDPI, made when a flow first needs it */
+    int cls_failed;
     uint64_t ooo_total;
     struct ar_reasm_ctx rctx;
     struct ar_http_env henv;
@@ -202,17 +204,11 @@ struct ar_collector *ar_collector_new(const struct ar_limits *lim,
                                       const struct ar_collector_hooks *hooks,
                                       struct ar_counters *ctr)
 {
-    char err[256];
     struct ar_collector *c = ar_xcalloc(1, sizeof(*c));
     c->lim = *lim;
     c->ctr = ctr;
     if (hooks)
         c->hooks = *hooks;
-    c->cls = ar_classifier_new(err, sizeof(err));
-    if (!c->cls) {
-        free(c);
-        return NULL;
-    }
     c->ft = ar_flow_table_new(&c->lim, ctr, flow_free, c);
     c->rctx.lim = &c->lim;
     c->rctx.ctr = ctr;
@@ -232,6 +228,21 @@ void ar_collector_expire(struct ar_collector *c, double now)
 {
     ar_flow_expire(c->ft, now);
     c->last_expire = now;
+}
+
+/* nDPI's module takes 30 ms and 8 MB to build: only when a flow first needs
+ * it, i.e. never on a capture of plain HTTP/1 alone. */
+static struct ar_classifier *classifier(struct ar_collector *c)
+{
+    if (!c->cls && !c->cls_failed) {
+        char err[256];
+        c->cls = ar_classifier_new(err, sizeof(err));
+        if (!c->cls) {
+            c->cls_failed = 1;
+            ar_warn("nDPI: %s: flows are not classified (HTTP/1 is still parsed)", err);
+        }
+    }
+    return c->cls;
 }
 
 void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
@@ -267,6 +278,8 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
     if (a->kind == K_UNDECIDED && pkt.payload_len && !a->dpi &&
         plainly_http1(pkt.payload, pkt.payload_len)) {
         decide(a, AR_DPI_HTTP);
+    } else if (a->kind == K_UNDECIDED && pkt.payload_len && !classifier(c)) {
+        decide(a, AR_DPI_UNKNOWN); /* no nDPI (out of memory): parse as HTTP */
     } else if (a->kind == K_UNDECIDED && pkt.payload_len) {
         if (!a->dpi)
             a->dpi = ar_dpi_flow_new();

@@ -23,7 +23,7 @@
 #include <string.h>
 #include "flow.h"
 
-#define FLOW_MIN_BUCKETS 64u
+#define FLOW_MIN_BUCKETS 1024u
 #define FLOW_MAX_BUCKETS (1u << 20)     /* 8 MiB of bucket heads at most */
 
 struct lru {
@@ -38,7 +38,9 @@ struct ar_flow_table {
     struct ar_hash_key key;
     struct ar_flow **buckets;
     uint64_t mask;
+    uint64_t max_buckets;       /* the bucket array grows up to this */
     uint64_t count;
+    struct ar_flow *last;       /* the flow of the previous packet */
     struct lru open, closed;
     int emergency;
 };
@@ -115,27 +117,52 @@ static int flow_match(const struct ar_flow *f, const struct ar_pkt *p)
 
 static int make_room(struct ar_flow_table *t, double now);
 
+/* The bucket array starts small and doubles while the table holds more flows
+ * than buckets, up to the power of two at or above max_flows (capped): a
+ * table sized for max_flows up front spread a few thousand flows over 2 MiB
+ * of bucket heads, a cache miss on every packet. */
 struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_counters *ctr,
                                         ar_flow_free_fn on_free, void *ud)
 {
     struct ar_flow_table *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
-    uint64_t n = FLOW_MIN_BUCKETS;
-    while (n < lim->max_flows && n < FLOW_MAX_BUCKETS)
-        n <<= 1;
-    t->buckets = calloc((size_t)n, sizeof(*t->buckets));
+    uint64_t max = FLOW_MIN_BUCKETS;
+    while (max < lim->max_flows && max < FLOW_MAX_BUCKETS)
+        max <<= 1;
+    t->max_buckets = max;
+    t->buckets = calloc(FLOW_MIN_BUCKETS, sizeof(*t->buckets));
     if (!t->buckets) {
         free(t);
         return NULL;
     }
-    t->mask = n - 1;
+    t->mask = FLOW_MIN_BUCKETS - 1;
     t->lim = lim;
     t->ctr = ctr;
     t->on_free = on_free;
     t->ud = ud;
     ar_hash_key_random(&t->key);
     return t;
+}
+
+/* Double the bucket array (when memory allows; else keep the longer chains). */
+static void grow(struct ar_flow_table *t)
+{
+    uint64_t n = (t->mask + 1) * 2;
+    struct ar_flow **nb = calloc((size_t)n, sizeof(*nb));
+    if (!nb)
+        return;
+    for (uint64_t i = 0; i <= t->mask; i++) {
+        struct ar_flow *f = t->buckets[i], *next;
+        for (; f; f = next) {
+            next = f->hnext;
+            f->hnext = nb[f->hash & (n - 1)];
+            nb[f->hash & (n - 1)] = f;
+        }
+    }
+    free(t->buckets);
+    t->buckets = nb;
+    t->mask = n - 1;
 }
 
 /* Take f out of the table, hand it to on_free, free it. */
@@ -147,6 +174,8 @@ static void flow_remove(struct ar_flow_table *t, struct ar_flow *f)
     if (*pp)
         *pp = f->hnext;
     lru_unlink(lru_of(t, f), f);
+    if (t->last == f)
+        t->last = NULL;
     t->count--;
     if (t->on_free)
         t->on_free(f, t->ud);
@@ -175,8 +204,17 @@ static void flow_touch(struct ar_flow_table *t, struct ar_flow *f, const struct 
 
 struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, double ts, int *dir)
 {
+    struct ar_flow *f = t->last;
+    /* packets of one flow come in runs: the previous packet's flow first */
+    if (f) {
+        int d = flow_match(f, pkt);
+        if (d >= 0 && !(f->closed && (pkt->flags & AR_TCP_SYN))) {
+            flow_touch(t, f, pkt, ts, d);
+            *dir = d;
+            return f;
+        }
+    }
     uint64_t h = flow_hash(t, pkt);
-    struct ar_flow *f;
 
     for (f = t->buckets[h & t->mask]; f; f = f->hnext) {
         int d;
@@ -188,6 +226,7 @@ struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, d
             }
             flow_touch(t, f, pkt, ts, d);
             *dir = d;
+            t->last = f;
             return f;
         }
     }
@@ -213,6 +252,9 @@ struct ar_flow *ar_flow_get(struct ar_flow_table *t, const struct ar_pkt *pkt, d
     t->buckets[h & t->mask] = f;
     lru_append(&t->open, f);
     t->count++;
+    if (t->count > t->mask + 1 && t->mask + 1 < t->max_buckets)
+        grow(t);
+    t->last = f;
     AR_INC(t->ctr, flows);
     flow_touch(t, f, pkt, ts, swap);
     *dir = swap;

@@ -367,7 +367,8 @@ static int on_header_field_complete(llhttp_t *p)
     const char *f = d->field;
     while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
         n--;
-#define IS(s) (n == sizeof(s) - 1 && ar_strncaseeq(f, s, n))
+    /* length, then first letter, then the whole name: most fields are none of these */
+#define IS(s) (n == sizeof(s) - 1 && (f[0] | 0x20) == (s)[0] && ar_strncaseeq(f, s, n))
     if (IS("host"))
         d->which = H_HOST;
     else if (IS("content-type"))

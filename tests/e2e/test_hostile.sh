@@ -7,7 +7,8 @@
 # counter the attack must hit (exact counts), no header value written anywhere,
 # and peak RSS under a bound computed from the configured limits:
 #
-#   bound = base + 4 MiB
+#   bound = base + 4 MiB + 8 MiB (nDPI's module, built at the first flow that does
+#                                   not open with a plain HTTP/1 line)
 #         + min(flows, max_flows) * 520 B        (flow entry, app state, bucket head)
 #         + http_conns * (4 KiB + max_header_bytes + pending * (max_target + 512 B))
 #         + min(ooo_total_bytes, ooo_conns * ooo_bytes)
@@ -101,7 +102,7 @@ print(f"hostile: baseline peak RSS {base / 1024:.1f} MiB")
 
 def bound(name):
     flows, conns, pending, ooo = shape[name]
-    b = base * 1024 + 4 * 2**20
+    b = base * 1024 + 4 * 2**20 + 8 * 2**20
     b += min(flows, lim["max_flows"]) * 520
     b += conns * (4096 + lim["max_header_bytes"] + pending * (lim["max_target"] + 512))
     b += min(lim["ooo_total_bytes"], ooo * lim["ooo_bytes"])

@@ -27,6 +27,6 @@ nice -n 10 "$F/fuzz_$T" "$F/corpus-$T" "$F/seeds-$T" -max_total_time="$SECS" -ma
   >"$F/$T.log" 2>&1
 rc=$?
 set -e
-grep -E "DONE|number_of_executed_units|ERROR|SUMMARY" "$F/$T.log" || true
+grep -E "^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units|^==[0-9]+==ERROR|^SUMMARY" "$F/$T.log" || true
 ls "$F/crash-$T" | sed 's/^/crash: /'
 exit $rc

@@ -2,7 +2,9 @@
  * HTTP) on hand-made frames: regressions found by tests/fuzz/fuzz_capture. */
 #include <check.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include "../../collector/collector.h"
 
@@ -104,6 +106,109 @@ START_TEST(test_absurd_packet_time)
 }
 END_TEST
 
+static double last_ts;
+static void on_exchange_ts(const struct ar_exchange *x, void *ud)
+{
+    on_exchange(x, ud);
+    last_ts = x->ts;
+}
+
+static void put32(FILE *fp, uint32_t v, int be)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(be ? v >> (24 - 8 * i) : v >> (8 * i));
+    fwrite(b, 1, 4, fp);
+}
+
+static void put16(FILE *fp, uint16_t v, int be)
+{
+    uint8_t b[2] = { (uint8_t)(be ? v >> 8 : v), (uint8_t)(be ? v : v >> 8) };
+    fwrite(b, 1, 2, fp);
+}
+
+/* The exchange of exchange_at() as a pcap file: microsecond or nanosecond
+ * magic, little- or big-endian, optionally cut `cut` bytes short. */
+static void write_pcap(const char *path, int nsec, int be, long cut)
+{
+    static uint8_t b[2048];
+    const char *req = "GET /fuzz/ts HTTP/1.1\r\nHost: legit.test\r\n\r\n";
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    FILE *fp = fopen(path, "wb");
+    ck_assert_ptr_nonnull(fp);
+    put32(fp, nsec ? 0xa1b23c4du : 0xa1b2c3d4u, be);
+    put16(fp, 2, be);
+    put16(fp, 4, be);
+    put32(fp, 0, be);
+    put32(fp, 0, be);
+    put32(fp, 65535, be);
+    put32(fp, 1, be);
+    struct { int c2s; uint32_t seq, ack; uint8_t fl; const char *pl; uint32_t usec; } pk[] = {
+        { 1, 1000, 0, 0x02, NULL, 0 },
+        { 0, 5000, 1001, 0x12, NULL, 100 },
+        { 1, 1001, 5001, 0x10, NULL, 200 },
+        { 1, 1001, 5001, 0x18, req, 250000 },
+        { 0, 5001, 1001 + (uint32_t)strlen(req), 0x18, resp, 999999 },
+    };
+    for (size_t i = 0; i < 5; i++) {
+        uint32_t n = frame(b, pk[i].c2s, pk[i].seq, pk[i].ack, pk[i].fl, pk[i].pl);
+        put32(fp, 1700000000u, be);
+        put32(fp, nsec ? pk[i].usec * 1000u + 999u : pk[i].usec, be);
+        put32(fp, n, be);
+        put32(fp, n, be);
+        fwrite(b, 1, n, fp);
+    }
+    long size = ftell(fp);
+    fclose(fp);
+    if (cut)
+        ck_assert_int_eq(truncate(path, size - cut), 0);
+}
+
+/* Classic pcap files are read in place (collector/pcapfile.c), other forms by
+ * libpcap: both give the same packets, times (nanoseconds read to the
+ * microsecond) and exchange; a file cut inside its last record counts one
+ * truncated packet and keeps the packets before it, as libpcap does. */
+START_TEST(test_pcap_file_forms)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/check_collector.%ld.pcap", (long)getpid());
+    char *files[1] = { path };
+    char err[256];
+    struct { int nsec, be; long cut; int packets, trunc, nx; } v[] = {
+        { 0, 0, 0, 5, 0, 1 },           /* in place */
+        { 1, 0, 0, 5, 0, 1 },           /* in place, nanoseconds */
+        { 0, 1, 0, 5, 0, 1 },           /* big-endian: libpcap */
+        { 1, 1, 0, 5, 0, 1 },           /* big-endian nanoseconds: libpcap */
+        { 0, 0, 10, 4, 1, 1 },          /* cut inside the response: request without one */
+        { 0, 1, 10, 4, 1, 1 },
+        { 0, 0, 100, 4, 1, 1 },         /* cut inside the response's record header */
+        { 0, 1, 100, 4, 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        write_pcap(path, v[i].nsec, v[i].be, v[i].cut);
+        memset(&ctr, 0, sizeof(ctr));
+        nx = 0;
+        last_ts = 0;
+        last_status = 0;
+        struct ar_collector_hooks hooks = { on_exchange_ts, NULL, NULL };
+        struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+        ck_assert_int_eq(ar_capture_files(c, files, 1, NULL, err, sizeof(err)), 0);
+        ar_collector_finish(c);
+        ar_collector_free(c);
+        ck_assert_msg(ctr.v[AR_CTR_packets] == (uint64_t)v[i].packets, "form %zu: %llu packets", i,
+                      (unsigned long long)ctr.v[AR_CTR_packets]);
+        ck_assert_uint_eq(ctr.v[AR_CTR_pkt_truncated], v[i].trunc);
+        ck_assert_int_eq(nx, v[i].nx);
+        if (v[i].nx) {
+            ck_assert_str_eq(last_path, "/fuzz/ts");
+            ck_assert_int_eq(last_status, v[i].cut ? -1 : 200);
+            ck_assert(last_ts == 1700000000.25);
+        }
+    }
+    unlink(path);
+}
+END_TEST
+
 static Suite *collector_suite(void)
 {
     Suite *s = suite_create("collector");
@@ -111,6 +216,7 @@ static Suite *collector_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_absurd_packet_time);
+    tcase_add_test(tc, test_pcap_file_forms);
     suite_add_tcase(s, tc);
     return s;
 }
