@@ -28,7 +28,7 @@ getent passwd nobody >/dev/null || { echo "skip: no user nobody"; exit 77; }
 
 t=$(mktemp -d); chmod 755 "$t"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$t"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; if [[ -n ${AR_LIVE_KEEP:-} ]]; then echo "kept $t"; else rm -rf "$t"; fi; }
 trap cleanup EXIT
 mkdir "$t/db"; chown nobody "$t/db"
 pass=0; fail=0
@@ -55,7 +55,7 @@ with open(sys.argv[2], "a", buffering=1) as f:
 }
 notify=apiroster-test-$$
 listen "$notify" "$t/notify"
-sleep 0.3
+wait_for 10 test -e "$t/notify" || ko "notify listener"   # the file is made after bind()
 
 cat > "$t/c.conf" <<EOF
 [inventory]
@@ -171,7 +171,7 @@ grep -q 'capture filter: .not (host 127.0.0.1 and tcp port 8081).' "$t/err" && o
 
 # a quiet interface: nothing matches the filter; the loop still wakes up
 listen "$notify-q" "$t/notify-q"
-sleep 0.3
+wait_for 10 test -e "$t/notify-q" || ko "notify listener (quiet)"
 NOTIFY_SOCKET=@$notify-q WATCHDOG_USEC=1000000 \
   "$BIN" capture -i lo --db "$t/db/q.db" --config "$t/c.conf" --filter 'tcp port 9' \
   2>"$t/err-q" & qpid=$!
