@@ -16,15 +16,17 @@ ip link set lo up
 t=$(mktemp -d); chmod 755 "$t"; mkdir "$t/db"; chown nobody "$t/db"
 trap 'rm -rf "$t"' EXIT
 tcprewrite --pnat=127.0.0.0/8:10.99.0.0/24 --fixcsum -i "$PCAP" -o "$t/replay.pcap"
-{ printf '[inventory]\nflush_interval = 1s\n[capture]\nuser = nobody\nlog_level = warn\n'
+{ printf '[inventory]\nflush_interval = 1s\n[capture]\nuser = nobody\nlog_level = info\n'
   printf 'buffer = %s\n' "$BUFFER"
   [[ -n ${AR_BENCH_FILTER:-} ]] && printf 'filter = %s\n' "$AR_BENCH_FILTER"; } > "$t/c.conf"
 chmod 644 "$t/c.conf"
 "$BIN" capture -i lo --db "$t/db/r.db" --config "$t/c.conf" 2>"$t/err" & pid=$!
-sleep 1.5
+for i in $(seq 100); do grep -q 'capturing on' "$t/err" && break; sleep 0.1; done
+grep -q 'capturing on' "$t/err" || { echo "bench-live: capture did not start: $(cat "$t/err")"; exit 1; }
 tcpreplay --topspeed -i lo "$t/replay.pcap" 2>&1 | grep -E 'Actual|Rated|Failed' || true
 sleep 3
 kill -TERM $pid; wait $pid
+grep -E 'warning|error' "$t/err" || true
 "$BIN" stats --db "$t/db/r.db" --json | python3 -c '
 import json, sys
 c = json.load(sys.stdin)["counters"]
