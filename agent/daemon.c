@@ -694,6 +694,10 @@ static int stop_and_flush(struct live *L)
     struct shared *sh = &L->sh;
     ar_sd_notify("STOPPING=1");
     ar_info("stopping: closing flows and writing the last flush");
+    /* what the kernel already queued is read, not lost (at most a few batches) */
+    char err[512];
+    for (int i = 0; i < 64 && ar_live_dispatch(L->cap, L->col, 4096, err, sizeof(err)) > 0; i++)
+        ;
     read_stats(L);
     ar_collector_finish(L->col);
     /* let the writer finish (or retry once) the snapshot it has, then hand

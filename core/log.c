@@ -1,9 +1,11 @@
 /* log.c - stderr logging with a level. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include "log.h"
 
-static enum ar_log_level cur_level = AR_LOG_WARN;
+/* atomic: the live capture's packet thread sets it on reload while the writer logs */
+static _Atomic int cur_level = AR_LOG_WARN;
 
 void ar_log_set_level(enum ar_log_level lvl)
 {
@@ -13,7 +15,7 @@ void ar_log_set_level(enum ar_log_level lvl)
 void ar_log(enum ar_log_level lvl, const char *fmt, ...)
 {
     static const char *const names[] = { "error", "warning", "info", "debug" };
-    if (lvl > cur_level)
+    if ((int)lvl > atomic_load(&cur_level))
         return;
     va_list ap;
     va_start(ap, fmt);

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config
       libpcap-dev libndpi-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev
-      check libfyaml-dev wamerican python3 tcpdump)
+      check libfyaml-dev wamerican python3 tcpdump
+      curl iproute2 systemd tcpreplay)   # live capture tests, systemd-analyze, bench-live
 
 missing=()
 for p in "${PKGS[@]}"; do

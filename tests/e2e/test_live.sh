@@ -11,13 +11,16 @@
 #   - SIGHUP: still running, a keep-alive connection that spans the reload is
 #     still parsed (flows kept), a non-reloadable change is logged;
 #   - SIGTERM: exit 0 and the exact, complete roster;
+#   - a writer that cannot write (the database locked for 8 s): the capture goes
+#     on, flushes are put off and retried, max_endpoints bounds the memory, and
+#     every exchange is either in the roster or counted as dropped;
 #   - a quiet interface: watchdog pings keep coming, SIGTERM exits promptly.
 # Skips (77) when not root or without unshare/ip/curl/python3.
 set -u
 SRC=${APIROSTER_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${APIROSTER_BIN:-$SRC/build/apiroster}
 [[ $(id -u) == 0 ]] || { echo "skip: needs root"; exit 77; }
-for t in unshare ip curl python3; do
+for t in unshare ip curl python3 runuser; do
   command -v $t >/dev/null || { echo "skip: $t missing"; exit 77; }
 done
 if [[ -z ${AR_LIVE_NETNS:-} ]]; then
@@ -28,7 +31,7 @@ getent passwd nobody >/dev/null || { echo "skip: no user nobody"; exit 77; }
 
 t=$(mktemp -d); chmod 755 "$t"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$t"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; if [[ -n ${AR_LIVE_KEEP:-} ]]; then echo "kept $t"; else rm -rf "$t"; fi; }
 trap cleanup EXIT
 mkdir "$t/db"; chown nobody "$t/db"
 pass=0; fail=0
@@ -48,16 +51,14 @@ listen() { # NAME FILE
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("\0" + sys.argv[1])
-open(sys.argv[2] + ".ready", "w").close()
 with open(sys.argv[2], "a", buffering=1) as f:
     while True:
         f.write(s.recv(4096).decode().replace("\n", "|") + "\n")
 ' "$1" "$2" & pids+=($!)
-  for _ in $(seq 100); do [[ -f $2.ready ]] && break; sleep 0.1; done  # bound before use
 }
 notify=apiroster-test-$$
 listen "$notify" "$t/notify"
-sleep 0.3
+wait_for 10 test -e "$t/notify" || ko "notify listener"   # the file is made after bind()
 
 cat > "$t/c.conf" <<EOF
 [inventory]
@@ -171,9 +172,47 @@ for secret in sample-not-a-real-token sample-key not-a-real-session secret+words
 done
 grep -q 'capture filter: .not (host 127.0.0.1 and tcp port 8081).' "$t/err" && ok || ko "push target not filtered: $(grep filter "$t/err")"
 
+# a writer that cannot write: another connection holds the write lock for 8 s
+# (longer than the store's busy timeout). The packet thread must go on, put its
+# flushes off (flush_deferred), keep at most max_endpoints endpoints and count
+# what it drops; the writer retries; nothing is lost that was not counted.
+printf '[inventory]\nflush_interval = 1s\n[capture]\nuser = nobody\n[limits]\nmax_endpoints = 5\n' > "$t/s.conf"
+chmod 644 "$t/s.conf"
+"$BIN" capture -i lo --db "$t/db/s.db" --config "$t/s.conf" 2>"$t/err-s" & spid=$!
+wait_for 10 grep -qs 'capturing on lo' "$t/err-s" || ko "slow writer: no start"
+sleep 2.2   # two flushes: the WAL exists, owned by nobody
+runuser -u nobody -- python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE"); open(sys.argv[2], "w").close(); time.sleep(8); c.execute("COMMIT")
+' "$t/db/s.db" "$t/db/locked" & lk=$!
+wait_for 10 test -e "$t/db/locked" || ko "slow writer: no lock"
+bash "$SRC/scripts/sample/clients.sh" >/dev/null
+kill -0 $spid && ok || ko "slow writer: capture died"
+wait $lk
+sleep 2.5
+kill -TERM $spid; wait $spid; rc=$?
+[[ $rc == 0 ]] && ok || ko "slow writer: exit code $rc: $(tail -3 "$t/err-s")"
+"$BIN" stats --db "$t/db/s.db" --json > "$t/stats-s.json"
+"$BIN" endpoints --db "$t/db/s.db" --json > "$t/e-s.json"
+python3 - "$t" <<'PY' && ok || ko "slow writer: see above"
+import json, sys
+t = sys.argv[1]
+c = json.load(open(f"{t}/stats-s.json"))["counters"]
+hits = sum(e["hits"] for e in json.load(open(f"{t}/e-s.json")))
+bad = 0
+for k in ("flush_failed", "flush_deferred", "limit_max_endpoints", "db_dropped"):
+    if not c.get(k, 0) >= 1:
+        bad += 1; print(f"FAIL: slow writer: {k} = {c.get(k)}, want >= 1")
+if c["exchanges"] != 22 or hits != c["exchanges"] - c["db_dropped"]:
+    bad += 1; print(f"FAIL: slow writer: {hits} hits stored, {c['exchanges']} exchanges, {c['db_dropped']} dropped")
+sys.exit(1 if bad else 0)
+PY
+grep -q 'flush deferred: the writer is still busy' "$t/err-s" && ok || ko "slow writer: deferral not logged"
+
 # a quiet interface: nothing matches the filter; the loop still wakes up
 listen "$notify-q" "$t/notify-q"
-sleep 0.3
+wait_for 10 test -e "$t/notify-q" || ko "notify listener (quiet)"
 NOTIFY_SOCKET=@$notify-q WATCHDOG_USEC=1000000 \
   "$BIN" capture -i lo --db "$t/db/q.db" --config "$t/c.conf" --filter 'tcp port 9' \
   2>"$t/err-q" & qpid=$!
