@@ -21,8 +21,6 @@ const char *ar_db_path(const char *flag, const struct ar_config *cfg);
 /* Load --config PATH (must exist) or /etc/apiroster/apiroster.conf (if present). */
 void ar_load_config(struct ar_config *cfg, const char *path);
 /* "2026-11-30T12:00:00.123Z" */
-void ar_fmt_time(char *out, size_t outsz, double ts);
-
 /* ---- live capture and service (daemon.c, sdnotify.c, privs.c, sources.c) ---- */
 
 struct ar_live_args {
@@ -32,6 +30,14 @@ struct ar_live_args {
     const char *db_flag;        /* --db, or NULL */
     int json;                   /* --json: every counter on stdout at exit */
 };
+/* The push thread of the live capture (pusher.c): NULL if it cannot start
+ * (logged). reload: re-read config_path at its next wake. stop: abort what is
+ * in flight, join, free. */
+struct ar_pusher;
+struct ar_pusher *ar_pusher_start(const char *db_path, const char *config_path);
+void ar_pusher_reload(struct ar_pusher *p);
+void ar_pusher_stop(struct ar_pusher *p);
+
 /* `apiroster capture -i IFACE`: runs until SIGTERM/SIGINT; returns the exit code. */
 int ar_capture_live(const struct ar_live_args *a);
 

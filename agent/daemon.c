@@ -1,6 +1,6 @@
 /* daemon.c - `apiroster capture -i IFACE`: live capture as a service.
  *
- * Two threads.
+ * Three threads.
  *
  *  packet thread (the main thread): poll() on the capture descriptor with a
  *    timeout of at most a second, pcap_dispatch, decode, flows, HTTP, and the
@@ -12,6 +12,10 @@
  *  writer thread: owns the store (SQLite), its own templater (re-templating of
  *    stored rows when a parent collapses), the config reload and the
  *    [sources] import hook.
+ *
+ *  push thread (pusher.c): its own store connection; every [push] interval
+ *    it sends the outbox to the targets. It blocks on the network, so only
+ *    it does: a slow receiver delays no flush and no packet.
  *
  * The hand-off is one snapshot slot. Every flush_interval the packet thread
  * moves what it gathered (the catalog, the counters delta since the last
@@ -205,6 +209,8 @@ struct live {
     struct tls_agg tls;
     struct ar_limits lim;
     uint64_t flush_interval;
+
+    struct ar_pusher *pusher;   /* push thread, its own store connection */
 
     /* writer side */
     pthread_t writer;
@@ -486,6 +492,7 @@ static void writer_reload(struct live *L)
     s.ok = 1;
     ar_config_free(&L->cfg);
     L->cfg = nc; /* keeps the non-reloadable values too: compared at the next reload */
+    ar_pusher_reload(L->pusher);
 out:
     pthread_mutex_lock(&L->sh.mu);
     free(L->sh.settings.filter);
@@ -794,6 +801,7 @@ int ar_capture_live(const struct ar_live_args *a)
     pthread_sigmask(SIG_BLOCK, &all, &old);
     if (pthread_create(&L.writer, NULL, writer_main, &L) != 0)
         ar_die(AR_EXIT_FAIL, "cannot start the writer thread");
+    L.pusher = ar_pusher_start(L.db_path, a->config_path ? a->config_path : L.cfg.path);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -810,6 +818,7 @@ int ar_capture_live(const struct ar_live_args *a)
     status(&L);
 
     packet_loop(&L);
+    ar_pusher_stop(L.pusher);
     int rc_stop = stop_and_flush(&L);
 
     const struct ar_counters *c = &L.ctr;

@@ -46,19 +46,6 @@ void ar_load_config(struct ar_config *cfg, const char *path)
         ar_die(AR_EXIT_USAGE, "%s", err);
 }
 
-void ar_fmt_time(char *out, size_t outsz, double ts)
-{
-    time_t t = (time_t)ts;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int ms = (int)((ts - (double)t) * 1000.0 + 0.5);
-    if (ms > 999)
-        ms = 999;
-    char buf[32];
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, outsz, "%s.%03dZ", buf, ms);
-}
-
 static const struct {
     const char *name;
     int (*fn)(int, char **);

@@ -15,6 +15,7 @@
 #include "../core/util.h"
 #include "../inventory/outbox.h"
 #include "../inventory/store.h"
+#include "openapi.h"
 #include "push.h"
 #include "webhook.h"
 
@@ -54,22 +55,6 @@ static void label_of(const struct ar_push_cfg *p, char *out, size_t outsz)
 
 /* ---- the OpenAPI hook --------------------------------------------------- */
 
-/* OPENAPI HOOK (issue #4): a target with format = openapi gets the
- * reconstructed OpenAPI document of its team (or host) instead of roster
- * deltas. Fill this in when the export exists: build the document into out
- * and return 0; push planning then stores it as the target's delivery. Until
- * then such a target is refused at push time with this reason. */
-static int push_openapi_body(struct ar_store *s, const struct ar_push_cfg *p, struct ar_json *out,
-                             char *why, size_t whysz)
-{
-    (void)s;
-    (void)p;
-    (void)out;
-    snprintf(why, whysz, "format = openapi is not available yet (the OpenAPI export of issue "
-             "#4 plugs into push_openapi_body in agent/push.c); use format = roster");
-    return -1;
-}
-
 /* ---- checking and loading targets ------------------------------------- */
 
 static int add_header(void *ud, const char *line)
@@ -102,19 +87,6 @@ static int target_load(const struct ar_config *cfg, const struct ar_push_cfg *p,
     t->ot.batch = p->batch ? p->batch : 1;
     if (!p->url || (strncasecmp(p->url, "https://", 8) && strncasecmp(p->url, "http://", 7)))
         return where(cfg, p, err, errsz, "url must start with https:// or http://%s%s", "", "");
-    if (!p->format || strcmp(p->format, "roster")) {
-        if (p->format && !strcmp(p->format, "openapi")) {
-            struct ar_json j;
-            ar_json_init(&j);
-            int rc = push_openapi_body(NULL, p, &j, why, sizeof(why));
-            ar_json_free(&j);
-            if (rc < 0)
-                return where(cfg, p, err, errsz, "%s%s", why, "");
-        } else {
-            return where(cfg, p, err, errsz, "unknown format '%s'%s", p->format ? p->format : "",
-                         "");
-        }
-    }
     if (!p->secret_file)
         return where(cfg, p, err, errsz, "no secret_file: deliveries are always signed "
                      "(Standard Webhooks)%s%s", "", "");
@@ -182,6 +154,24 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         r->have_retry_after = 1;
     }
     return len;
+}
+
+static const atomic_int *cancel_flag;
+
+void ar_push_cancel_on(const atomic_int *flag)
+{
+    cancel_flag = flag;
+}
+
+static int cancelled(void)
+{
+    return cancel_flag && atomic_load(cancel_flag);
+}
+
+static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+    (void)ud; (void)dlt; (void)dln; (void)ult; (void)uln;
+    return cancelled();     /* non-zero: CURLE_ABORTED_BY_CALLBACK */
 }
 
 static size_t on_body(char *buf, size_t size, size_t n, void *ud)
@@ -255,6 +245,8 @@ static enum outcome send_one(struct target *t, const struct ar_delivery *d, stru
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
@@ -323,7 +315,15 @@ static int attempt_cb(const struct ar_delivery *d, void *ud)
     struct attempt a;
     if (d->status != AR_DELIVERY_PENDING || !d->body)
         return 0;
+    if (cancelled()) {
+        x->stop = 1;
+        return 0;
+    }
     enum outcome o = send_one(x->t, d, &a);
+    if (o == OUT_RETRY && cancelled()) {   /* our stop, not the receiver: not an attempt */
+        x->stop = 1;
+        return 0;
+    }
     double now = now_wall();
     int rc = 0;
     tr->attempts++;
@@ -416,6 +416,37 @@ static int finish_state(struct ar_store *s, struct target *t, struct ar_push_tar
     return 0;
 }
 
+/* Plan the target's deliveries. format = openapi: the team's (or the whole
+ * roster's) document, built in the planning transaction so that it holds
+ * every change the delivery consumes; only when there are changes. */
+static int plan(struct ar_store *s, struct target *t, const char *host, double now, int own_tx,
+                int *created, int *disabled, int *reenabled, char *err, size_t errsz)
+{
+    if (!t->cfg->format || strcmp(t->cfg->format, "openapi"))
+        return ar_outbox_plan(s, &t->ot, host, now, created, disabled, reenabled, err, errsz);
+    struct ar_outbox_state st;
+    struct ar_json doc;
+    int rc = -1;
+    ar_json_init(&doc);
+    if (own_tx && ar_outbox_begin(s, err, errsz) < 0)
+        return -1;
+    if (ar_outbox_state(s, &t->ot, &st, err, errsz) < 0)
+        goto out;
+    if (st.unassigned &&
+        ar_openapi_document(s, NULL, t->cfg->team, &doc, err, errsz) < 0)
+        goto out;
+    t->ot.document = st.unassigned ? doc.buf : "{}";
+    rc = ar_outbox_plan(s, &t->ot, host, now, created, disabled, reenabled, err, errsz);
+    t->ot.document = NULL;
+    if (rc == 0 && own_tx)
+        rc = ar_outbox_commit(s, err, errsz);
+out:
+    if (rc < 0 && own_tx)
+        ar_outbox_rollback(s);
+    ar_json_free(&doc);
+    return rc;
+}
+
 static int run(struct ar_store *s, const struct ar_config *cfg, unsigned flags,
                void (*dry)(void *, const char *, const char *, int, const char *), void *ud,
                struct ar_push_report *rep)
@@ -450,8 +481,7 @@ static int run(struct ar_store *s, const struct ar_config *cfg, unsigned flags,
             ar_outbox_requeue_failed(s, t.ot.name, now) < 0)
             goto dbfail;
         int created, disabled, reenabled;
-        if (ar_outbox_plan(s, &t.ot, host, now, &created, &disabled, &reenabled, err,
-                           sizeof(err)) < 0)
+        if (plan(s, &t, host, now, !dry, &created, &disabled, &reenabled, err, sizeof(err)) < 0)
             goto dbfail;
         tr->planned = (uint64_t)created;
         tr->reenabled = reenabled;

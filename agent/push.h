@@ -2,12 +2,13 @@
  * (Standard Webhooks, libcurl). The only file that includes curl is push.c.
  *
  * ar_push_run BLOCKS on the network (up to connect_timeout + timeout per
- * attempt, one attempt after another): the live capture calls it from its
- * writer side every [push] interval, never from the packet thread. It uses
- * the store handle given (same thread as the store's other calls). */
+ * attempt, one attempt after another): the live capture calls it from a
+ * thread of its own (pusher.c) with its own store handle, never from the
+ * packet thread or the writer. */
 #ifndef AR_PUSH_H
 #define AR_PUSH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
@@ -42,9 +43,8 @@ enum ar_push_flags {
     AR_PUSH_RETRY_FAILED = 2,   /* failed (dead-lettered) deliveries become pending again */
 };
 
-/* Check every push target of cfg: url scheme (http, https), format (roster;
- * openapi is refused until the OpenAPI export exists), secret_file (required,
- * readable, valid) and headers_file. Returns 0, or -1 with "file:line: reason"
+/* Check every push target of cfg: url scheme (http, https), secret_file
+ * (required, readable, valid) and headers_file. Returns 0, or -1 with "file:line: reason"
  * in err (the config's file and the line of the target's section). */
 int ar_push_check(const struct ar_config *cfg, char *err, size_t errsz);
 
@@ -61,6 +61,11 @@ int ar_push_check(const struct ar_config *cfg, char *err, size_t errsz);
  * (rep->err). */
 int ar_push_run(struct ar_store *s, const struct ar_config *cfg, unsigned flags,
                 struct ar_push_report *rep);
+
+/* While *flag (NULL: none) is non-zero, transfers in progress are aborted
+ * and no new attempt starts (the deliveries stay pending): the live
+ * capture's stop. One flag per process. */
+void ar_push_cancel_on(const atomic_int *flag);
 
 /* What ar_push_run with AR_PUSH_FORCE would send, changing nothing (the new
  * deliveries are planned in a transaction that is rolled back: their

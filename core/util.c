@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "util.h"
 
 static void oom(size_t n)
@@ -145,4 +146,18 @@ void ar_fmt_endpoint(char *out, size_t outsz, int family, const uint8_t addr[16]
         inet_ntop(AF_INET, addr, ip, sizeof(ip));
         snprintf(out, outsz, "%s:%u", ip, port);
     }
+}
+
+/* "2026-11-30T12:00:00.123Z" */
+void ar_fmt_time(char *out, size_t outsz, double t)
+{
+    time_t sec = (time_t)t;
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    int ms = (int)((t - (double)sec) * 1000.0 + 0.5);
+    if (ms > 999)
+        ms = 999;
+    char buf[32];
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, outsz, "%.20s.%03uZ", buf, (unsigned)ms % 1000u);
 }

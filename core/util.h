@@ -31,4 +31,7 @@ int ar_parse_u64(const char *s, uint64_t *out);
 /* Format an address as "ip:port" or "[ipv6]:port". family is 4 or 6. */
 void ar_fmt_endpoint(char *out, size_t outsz, int family, const uint8_t addr[16], uint16_t port);
 
+/* Wall-clock seconds as UTC ISO 8601 with milliseconds: "2026-11-30T12:00:00.123Z". */
+void ar_fmt_time(char *out, size_t outsz, double t);
+
 #endif

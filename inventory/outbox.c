@@ -34,20 +34,6 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* "2026-11-30T12:00:00.123Z" */
-static void iso_time(char *out, size_t outsz, double t)
-{
-    time_t sec = (time_t)t;
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    int ms = (int)((t - (double)sec) * 1000.0 + 0.5);
-    if (ms > 999)
-        ms = 999;
-    char buf[32];
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, outsz, "%.20s.%03uZ", buf, (unsigned)ms % 1000u);
-}
-
 static const char *ctext(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -109,7 +95,7 @@ int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char
             if (!strcmp(fixed[f], "hits")) {
                 ar_json_kuint(&j, "hits", (uint64_t)sqlite3_column_int64(st, c));
             } else if (!strcmp(fixed[f], "first_seen") || !strcmp(fixed[f], "last_seen")) {
-                iso_time(ts, sizeof(ts), sqlite3_column_double(st, c));
+                ar_fmt_time(ts, sizeof(ts), sqlite3_column_double(st, c));
                 ar_json_kstr(&j, fixed[f], ts);
             } else {
                 ar_json_kstr(&j, !strcmp(fixed[f], "tmpl") ? "template" : fixed[f],
@@ -244,10 +230,12 @@ static void plan_open_body(struct plan *p)
 {
     ar_json_reset(&p->body);
     ar_json_obj_open(&p->body);
-    ar_json_kstr(&p->body, "type", "apiroster.roster.delta");
+    ar_json_kstr(&p->body, "type", p->t->document ? "apiroster.openapi" : "apiroster.roster.delta");
     ar_json_kstr(&p->body, "agent", p->agent);
     ar_json_kstr(&p->body, "id", p->wid);
     ar_json_kstr(&p->body, "target", p->t->name);
+    if (p->t->document)
+        return;
     ar_json_key(&p->body, "deltas");
     ar_json_arr_open(&p->body);
 }
@@ -258,17 +246,23 @@ static int plan_store(struct plan *p)
     sqlite3 *db = ar_store_db(p->s);
     char ts[40];
     struct ar_json *j = &p->body;
-    ar_json_arr_close(j);
+    if (p->t->document) {
+        ar_json_kuint(j, "changes", p->nids);
+        ar_json_key(j, "openapi");
+        ar_json_raw(j, p->t->document);
+    } else {
+        ar_json_arr_close(j);
+    }
     ar_json_key(j, "health");
     ar_json_obj_open(j);
     ar_json_key(j, "since");
     if (p->since > 0) {
-        iso_time(ts, sizeof(ts), p->since);
+        ar_fmt_time(ts, sizeof(ts), p->since);
         ar_json_str(j, ts);
     } else {
         ar_json_null(j);
     }
-    iso_time(ts, sizeof(ts), p->now);
+    ar_fmt_time(ts, sizeof(ts), p->now);
     ar_json_kstr(j, "until", ts);
     for (int i = 0; i < AR_CTR__COUNT; i++)
         ar_json_kuint(j, ar_counter_name(i),
@@ -419,7 +413,8 @@ int ar_outbox_plan(struct ar_store *s, const struct ar_outbox_target *t, const c
     if (t->team)
         sqlite3_bind_text(st, 2, t->team, -1, SQLITE_STATIC);
     uint64_t batch = t->batch ? t->batch : 1;
-    p.ids = ar_xmalloc(batch * sizeof(*p.ids));
+    size_t cap = t->document ? 64 : batch;
+    p.ids = ar_xmalloc(cap * sizeof(*p.ids));
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (p.nids == 0) {
             what = "cannot draw a webhook-id (getrandom, /dev/urandom)";
@@ -427,10 +422,16 @@ int ar_outbox_plan(struct ar_store *s, const struct ar_outbox_target *t, const c
                 goto fail;
             plan_open_body(&p);
         }
+        if (t->document) {      /* one delivery for all: only the ids */
+            if (p.nids == cap)
+                p.ids = ar_xrealloc(p.ids, (cap *= 2) * sizeof(*p.ids));
+            p.ids[p.nids++] = sqlite3_column_int64(st, 0);
+            continue;
+        }
         char at[40];
         struct ar_json *j = &p.body;
         int64_t id = sqlite3_column_int64(st, 0);
-        iso_time(at, sizeof(at), sqlite3_column_double(st, 1));
+        ar_fmt_time(at, sizeof(at), sqlite3_column_double(st, 1));
         ar_json_obj_open(j);
         ar_json_key(j, "seq");
         ar_json_int(j, id);

@@ -35,6 +35,8 @@ struct ar_outbox_target {
     const char *url;
     const char *team;       /* NULL: every delta; else only the deltas of this owner */
     uint64_t batch;         /* deltas per delivery, >= 1 */
+    const char *document;   /* NULL, or a JSON document (format = openapi) that
+                             * replaces the deltas: see ar_outbox_plan */
 };
 
 /* Create the deliveries of every outbox row not yet given to target t, in
@@ -45,6 +47,11 @@ struct ar_outbox_target {
  *    "endpoint":PAYLOAD},...],"health":{"since":ISO|null,"until":ISO,COUNTER:N...}}
  * health holds every counter's increase since the previous delivery of this
  * target was created (zero for the later deliveries created in one call).
+ * With t->document, all the rows not yet given make one delivery whose body
+ * carries the document instead of the deltas (batch does not apply):
+ *   {"type":"apiroster.openapi","agent":..,"id":..,"target":..,"changes":N,
+ *    "openapi":DOCUMENT,"health":{...}}
+ * and no rows means no delivery: the document is sent when it changed.
  * A disabled target gets none (*created = 0, *disabled = 1). A target whose
  * url changed since it was disabled is enabled again (*reenabled = 1).
  * now is wall-clock seconds. Returns 0 or -1 with "db: reason" in err. */

@@ -2,14 +2,17 @@
 # Live capture end to end, on the loopback of a private network namespace (so
 # that nothing else on this machine's lo gets into the roster):
 #   - the project's own API server (scripts/sample/api_server.py) on :8080 and a
-#     second one on :8081 that plays the push target (its traffic must be
-#     filtered out by default);
+#     Standard Webhooks receiver (tests/e2e/webhook_receiver.py) on :8081 as the
+#     push target (its traffic must be filtered out by default);
+#   - a published spec ([sources] spec) that documents three operations;
 #   - `apiroster capture -i lo` as root with [capture] user = nobody, its systemd
 #     notifications read from an abstract NOTIFY_SOCKET;
-#   - curl traffic (scripts/sample/clients.sh), the roster read WHILE it runs;
+#   - curl traffic (scripts/sample/clients.sh), the roster, `apiroster owner` and
+#     the pushed deltas (each new endpoint once, signed) read WHILE it runs;
 #   - /proc/PID/status: non-root uid, CapEff 0, NoNewPrivs 1;
 #   - SIGHUP: still running, a keep-alive connection that spans the reload is
-#     still parsed (flows kept), a non-reloadable change is logged;
+#     still parsed (flows kept), a non-reloadable change is logged, a changed
+#     spec changes the states (documented, zombie) and the change is pushed;
 #   - SIGTERM: exit 0 and the exact, complete roster;
 #   - a writer that cannot write (the database locked for 8 s): the capture goes
 #     on, flushes are put off and retried, max_endpoints bounds the memory, and
@@ -41,9 +44,30 @@ ko() { echo "FAIL: $*"; fail=$((fail+1)); }
 wait_for() { local n=$(($1 * 10)); shift; while ((n-- > 0)); do "$@" && return 0; sleep 0.1; done; return 1; }
 
 python3 "$SRC/scripts/sample/api_server.py" 8080 >/dev/null 2>&1 & pids+=($!)
-python3 "$SRC/scripts/sample/api_server.py" 8081 >/dev/null 2>&1 & pids+=($!)
+printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' > "$t/secret"; chmod 644 "$t/secret"
+python3 "$SRC/tests/e2e/webhook_receiver.py" --port 8081 --secret-file "$t/secret" --log "$t/push.jsonl" 2>/dev/null & pids+=($!)
 wait_for 10 curl -sf -o /dev/null http://127.0.0.1:8080/healthz || { echo "FAIL: server"; exit 1; }
-wait_for 10 curl -sf -o /dev/null http://127.0.0.1:8081/healthz || { echo "FAIL: server 2"; exit 1; }
+wait_for 10 curl -s -o /dev/null -X POST http://127.0.0.1:8081/ready || { echo "FAIL: receiver"; exit 1; }
+rm -f "$t/push.jsonl"
+
+# the published spec: two operations of the sample API, owned by users-team
+spec() { # DEPRECATED-FLAG EXTRA-PATH
+  cat > "$t/spec.yaml" <<EOF
+openapi: 3.0.3
+info: {title: Sample, version: "1", x-owner: users-team}
+servers: [{url: "http://api.sample.test"}]
+paths:
+  /api/v1/users/me:
+    get: {responses: {"200": {description: ok}}}
+  /api/v1/users/{userId}:
+    get: {responses: {"200": {description: ok}}}
+  /api/v1/orders/{orderId}:
+    get: {deprecated: $1, responses: {"200": {description: ok}}}
+$2
+EOF
+  chmod 644 "$t/spec.yaml"
+}
+spec false ""
 
 # systemd's side of the notify protocol: one line per datagram
 listen() { # NAME FILE
@@ -66,8 +90,12 @@ flush_interval = 1s
 [capture]
 user = nobody
 log_level = info
+[sources]
+spec = $t/spec.yaml
 [push]
 url = http://127.0.0.1:8081/hooks/apiroster
+secret_file = $t/secret
+interval = 1s
 EOF
 chmod 644 "$t/c.conf"
 NOTIFY_SOCKET=@$notify WATCHDOG_USEC=2000000 \
@@ -90,6 +118,24 @@ count() { "$BIN" endpoints --db "$t/db/r.db" --json 2>/dev/null |
 wait_for 15 bash -c "[[ \$($(declare -f count); t=$t BIN=$BIN count) == 22 ]]" && ok || ko "22 hits while running: $(count)"
 "$BIN" endpoints --db "$t/db/r.db" --json > "$t/e1.json" || ko "endpoints while running"
 kill -0 $pid && ok || ko "capture died"
+# who owns it, asked while it runs
+out=$("$BIN" owner GET http://api.sample.test/api/v1/users/42 --db "$t/db/r.db" 2>&1)
+[[ $out == *"/api/v1/users/{userId}"* && $out == *"state:    documented"* && $out == *"owner:    users-team"* ]] && ok || ko "owner while running: $out"
+# the push thread delivers every new endpoint while it runs (signed, exactly once)
+pushed() { # EVENT: "host method template" of every delivered delta of that event
+  python3 - "$t/push.jsonl" "$1" <<'PY' 2>/dev/null
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    assert r["valid"] and 200 <= r["status"] < 300
+    for d in json.loads(r["body"])["deltas"]:
+        e = d["endpoint"]
+        if d["event"] == sys.argv[2]:
+            print(e["host"], e["method"], e["template"], e.get("state"), (e.get("previous") or {}).get("state"))
+PY
+}
+wait_for 10 bash -c "[[ \$($(declare -f pushed); t=$t pushed endpoint.new | wc -l) == 16 ]]" && ok || ko "pushed while running: $(pushed endpoint.new | wc -l) endpoint.new deltas, want 16"
+[[ $(pushed endpoint.new | sort -u | wc -l) == 16 ]] && ok || ko "a delta was delivered twice"
 
 # a keep-alive connection that spans the SIGHUP: its second request must count
 python3 - "$t/go" > "$t/ka.out" 2>&1 <<'PY' & ka=$!
@@ -102,18 +148,23 @@ c.request("GET", "/api/v1/users/5151", headers={"Host": "api.sample.test"}); pri
 PY
 wait_for 10 grep -q first "$t/ka.out" || ko "keep-alive client"
 
-# SIGHUP with a changed config: log_level is reloadable, snaplen needs a restart
+# SIGHUP with a changed config: log_level is reloadable, snaplen needs a restart;
+# and a changed spec: GET /api/v1/orders/{orderId} deprecated, /healthz documented
 sed -i 's/^log_level = info/log_level = debug\nsnaplen = 4096/' "$t/c.conf"
+spec true "  /healthz:
+    get: {responses: {\"200\": {description: ok}}}"
 kill -HUP $pid
 wait_for 10 grep -q 'reload: done' "$t/err" && ok || ko "reload not done: $(cat "$t/err")"
 grep -q '^RELOADING=1$' "$t/notify" && ok || ko "no RELOADING=1"
 [[ $(grep -c '^READY=1$' "$t/notify") -ge 2 ]] && ok || ko "no READY=1 after the reload"
 grep -q 'reload: capture.snaplen changed; it takes effect at the next restart' "$t/err" && ok || ko "snaplen change not reported"
 kill -0 $pid && ok || ko "capture died on SIGHUP"
-# ---- INTEGRATOR: "SIGHUP with a changed spec changes states" goes here: add a
-# ---- [sources] spec = ... to $t/c.conf before the kill -HUP above, change the
-# ---- spec file, send SIGHUP again and assert the states in `endpoints --json`;
-# ---- and `apiroster owner METHOD URL --db $t/db/r.db` queries while it runs.
+state() { "$BIN" endpoints --db "$t/db/r.db" --json | python3 -c '
+import json, sys
+print(" ".join(e["state"] for e in json.load(sys.stdin) if e["method"] == "GET" and e["path"] in sys.argv[1:]))' "$@"; }
+[[ $(python3 -c 'import json,sys; print(" ".join(sorted(e["state"] for e in json.load(open(sys.argv[1])) if e["path"] in ("/healthz", "/api/v1/orders/{orderId}") and e["method"] == "GET")))' "$t/e1.json") == "documented shadow" ]] && ok || ko "states before the reload"
+[[ $(state /healthz) == documented && $(state "/api/v1/orders/{orderId}") == zombie ]] && ok || ko "states after the reload: /healthz $(state /healthz), orders $(state "/api/v1/orders/{orderId}")"
+wait_for 10 bash -c "$(declare -f pushed); t=$t pushed endpoint.state | grep -qx 'api.sample.test GET /healthz documented shadow'" && ok || ko "state change not pushed: $(pushed endpoint.state)"
 touch "$t/go"; wait $ka
 [[ $(tail -1 "$t/ka.out") == 200 ]] && ok || ko "keep-alive second request: $(cat "$t/ka.out")"
 

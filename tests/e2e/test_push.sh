@@ -262,10 +262,36 @@ for l in open(sys.argv[1]):
 assert got == eps, eps ^ got
 PY
 
+# ---- 9a. format = openapi: the whole observed document, once per change
+roster o
+start_receiver o
+conf o "$PORT" 5 $'format = openapi\n'
+"$BIN" export openapi --db "$t/o.db" -o "$t/o-export.json" 2>>"$t/logs.txt"
+"$BIN" push --config "$t/o.conf" --db "$t/o.db" >/dev/null 2>>"$t/logs.txt"; rc=$?
+"$BIN" push --config "$t/o.conf" --db "$t/o.db" >/dev/null 2>>"$t/logs.txt"; rc2=$?
+sqlite3 "$t/o.db" "INSERT INTO outbox(created,event,team,payload) VALUES(1,'endpoint.state',NULL,'{\"host\":\"api.sample.test\",\"method\":\"GET\",\"template\":\"/healthz\"}');"
+"$BIN" push --config "$t/o.conf" --db "$t/o.db" >/dev/null 2>>"$t/logs.txt"; rc3=$?
+check '[[ $rc == 0 && $rc2 == 0 && $rc3 == 0 ]]' "openapi push exits 0: $rc $rc2 $rc3"
+python3 - "$t/o.jsonl" "$t/o-export.json" "$t/endpoints.json" <<'PY' && ok || ko "openapi deliveries"
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+export = json.load(open(sys.argv[2]))
+eps = json.load(open(sys.argv[3]))
+assert len(log) == 2, len(log)            # the first push, then the change; not the no-op
+assert all(r["valid"] and 200 <= r["status"] < 300 for r in log)
+b = [json.loads(r["body"]) for r in log]
+assert [x["type"] for x in b] == ["apiroster.openapi"] * 2, b[0]["type"]
+assert [x["changes"] for x in b] == [len(eps), 1], [x["changes"] for x in b]
+assert b[0]["openapi"] == export, "pushed document differs from apiroster export openapi"
+ops = sum(1 for p in export["paths"].values() for m in p if m in ("get", "post", "put", "delete", "patch", "head", "options", "trace"))
+assert ops == len([e for e in eps if e["state"] != "noise"]) == 12, (ops, len(eps))   # scanner noise is not API
+assert b[0]["id"] == log[0]["id"] and b[0]["health"]["exchanges"] == 22, b[0]["health"]
+PY
+
 # ---- 9. config errors: file:line, exit 2; header values never printed
-printf '[push]\nurl = http://127.0.0.1:9/\nformat = openapi\nsecret_file = %s\n' "$t/secret" > "$t/x1.conf"
+printf '[push]\nurl = http://127.0.0.1:9/\nformat = yaml\nsecret_file = %s\n' "$t/secret" > "$t/x1.conf"
 out=$("$BIN" push --config "$t/x1.conf" --db "$t/a.db" 2>&1); rc=$?
-check '[[ $rc == 2 && $out == *"x1.conf:1: format = openapi is not available yet"* ]]' "openapi target refused: rc=$rc $out"
+check '[[ $rc == 2 && $out == *"x1.conf:3: bad value '"'"'yaml'"'"' for push.format"* ]]' "unknown format refused: rc=$rc $out"
 printf 'X-Ok: fine\nbroken line secret-value-991\n' > "$t/badh"
 printf '[push]\nurl = http://127.0.0.1:9/\nsecret_file = %s\nheaders_file = %s\n' "$t/secret" "$t/badh" > "$t/x2.conf"
 out=$("$BIN" push --config "$t/x2.conf" --db "$t/a.db" 2>&1); rc=$?
