@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "../collector/collector.h"
 #include "../core/json.h"
 #include "../core/log.h"
@@ -20,6 +21,7 @@
 #include "../inventory/template.h"
 #include "agent.h"
 #include "roster.h"
+#include "shards.h"
 
 struct run {
     struct ar_config cfg;
@@ -150,6 +152,43 @@ static void summary(const struct run *r, double secs, int json)
     ar_json_free(&j);
 }
 
+/* What the exchanges go into: templater, specs and rules, catalog. Made
+ * while the shard threads already read (ar_capture_sharded's ready). */
+static void consumer_setup(void *ud)
+{
+    struct run *r = ud;
+    char err[1024];
+    r->tp = ar_templater_new(&r->cfg.lim, &r->ctr);
+    if (r->cfg.words && *r->cfg.words && ar_templater_load_words(r->tp, r->cfg.words) < 0)
+        ar_warn("%s: cannot read the word list; only built-in API words stay literal",
+                r->cfg.words);
+    for (int i = 0; i < r->cfg.npins; i++)
+        ar_templater_pin(r->tp, r->cfg.pins[i].host, r->cfg.pins[i].pattern);
+    if (ar_store_load_collapses(r->store, r->tp, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
+    r->model = ar_roster_attach(r->store, &r->cfg, r->tp);
+    r->cat = ar_catalog_new(&r->cfg.lim, &r->ctr, r->tp);
+}
+
+/* [capture] workers; 0 (auto): one per CPU (at most 8: beyond that the one
+ * consumer of the exchanges is the bound), or 1 when the files hold less than
+ * AUTO_SHARD_BYTES (each worker builds its own nDPI module, 30 ms of CPU:
+ * more than a small capture takes to read). */
+#define AUTO_SHARD_BYTES (32u << 20)
+static unsigned workers(const struct ar_config *cfg, char *const *files, int nfiles)
+{
+    if (cfg->workers)
+        return (unsigned)cfg->workers;
+    uint64_t bytes = 0;
+    for (int i = 0; i < nfiles; i++) {
+        struct stat st;
+        if (stat(files[i], &st) == 0)
+            bytes += (uint64_t)st.st_size;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return bytes < AUTO_SHARD_BYTES || n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp, "usage: apiroster capture -r FILE [-r FILE...] [--db PATH] [--config PATH]\n"
@@ -230,34 +269,32 @@ int cmd_capture(int argc, char **argv)
         ar_die(AR_EXIT_USAGE, "%s", err);
     ar_store_set_limits(r.store, &r.cfg.lim, &r.ctr);
 
-    r.tp = ar_templater_new(&r.cfg.lim, &r.ctr);
-    if (r.cfg.words && *r.cfg.words && ar_templater_load_words(r.tp, r.cfg.words) < 0)
-        ar_warn("%s: cannot read the word list; only built-in API words stay literal",
-                r.cfg.words);
-    for (int i = 0; i < r.cfg.npins; i++)
-        ar_templater_pin(r.tp, r.cfg.pins[i].host, r.cfg.pins[i].pattern);
-    if (ar_store_load_collapses(r.store, r.tp, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
-    r.model = ar_roster_attach(r.store, &r.cfg, r.tp);
-    r.cat = ar_catalog_new(&r.cfg.lim, &r.ctr, r.tp);
     ar_json_init(&r.j);
     if (xpath)
         r.xfp = open_out(xpath);
     if (tpath)
         r.tfp = open_out(tpath);
 
-    struct ar_collector_hooks hooks = { on_exchange, on_tls, &r };
-    struct ar_collector *col = ar_collector_new(&r.cfg.lim, &hooks, &r.ctr);
-    if (!col)
-        ar_die(AR_EXIT_FAIL, "cannot initialize the collector (nDPI)");
-
+    struct ar_collector_hooks hooks = { on_exchange, on_tls, NULL, &r };
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (ar_capture_files(col, files, nfiles, filter, err, sizeof(err)) < 0) {
+    unsigned n = workers(&r.cfg, files, nfiles);
+    int rc = n > 1 ? ar_capture_sharded(n, &r.cfg.lim, files, nfiles, filter, &hooks,
+                                        consumer_setup, &r.ctr, err, sizeof(err))
+                   : 1;
+    if (rc == 1) {
+        if (!r.tp)
+            consumer_setup(&r);
+        struct ar_collector *col = ar_collector_new(&r.cfg.lim, &hooks, &r.ctr);
+        rc = ar_capture_files(col, files, nfiles, filter, err, sizeof(err));
+        if (rc == 0)
+            ar_collector_finish(col);
+        ar_collector_free(col);
+    }
+    if (rc < 0) {
         ar_store_close(r.store); /* nothing written to the database */
         ar_die(AR_EXIT_USAGE, "%s", err);
     }
-    ar_collector_finish(col);
     flush(&r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -268,7 +305,6 @@ int cmd_capture(int argc, char **argv)
         fclose(r.tfp);
     summary(&r, secs, json);
 
-    ar_collector_free(col);
     ar_catalog_free(r.cat);
     ar_templater_free(r.tp);
     ar_store_close(r.store);

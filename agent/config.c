@@ -36,6 +36,9 @@ static const struct opt opts[] = {
       "kernel capture buffer (live)" },
     { "capture", "log_level", T_STR, OFF(log_level), "info", 0, 0, "error|warn|info|debug", 1,
       "least severe log level written" },
+    { "capture", "workers", T_NUM, OFF(workers), "0", 0, 64, "count", 0,
+      "threads that read capture files (-r), each tracking its share of the flows; 0: one per CPU "
+      "(at most 8) when the files hold 32 MiB or more, else 1" },
     { "capture", "user", T_STR, OFF(user), "apiroster", 0, 0, NULL, 0,
       "unprivileged user the live capture runs as once the interface is open (when started as "
       "root; 'nobody' with a warning if it does not exist)" },

@@ -55,6 +55,7 @@ struct ar_config {
     uint64_t buffer;        /* [capture] buffer (bytes) */
     char *log_level;        /* [capture] log_level: error, warn, info, debug */
     char *user;             /* [capture] user: run as this user after opening the capture */
+    uint64_t workers;       /* [capture] workers: shard threads for file captures, 0 = per CPU */
     struct ar_limits lim;   /* [limits] */
     struct ar_pin pins[AR_MAX_PINS]; /* [templates] pin = [HOST] PATTERN */
     int npins;

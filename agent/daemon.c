@@ -782,7 +782,7 @@ int ar_capture_live(const struct ar_live_args *a)
     L.cur = &L.boxes[0];
     ar_hash_key_random(&L.tls.key);
     ar_hash_key_random(&L.sh.snap.tls.key);
-    struct ar_collector_hooks hooks = { on_exchange, on_tls, &L };
+    struct ar_collector_hooks hooks = { .on_exchange = on_exchange, .on_tls = on_tls, .ud = &L };
     L.col = ar_collector_new(&L.lim, &hooks, &L.ctr);
     if (!L.col)
         ar_die(AR_EXIT_FAIL, "cannot initialize the collector (nDPI)");

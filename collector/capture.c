@@ -1,11 +1,16 @@
 /* capture.c - capture files through libpcap (pcap and pcapng). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <pcap/pcap.h>
 #include "../core/log.h"
 #include "collector.h"
 #include "pcapfile.h"
+
+/* The shards of a file capture each compile the filter: libpcap before 1.8
+ * had a non-reentrant grammar, and this costs nothing. */
+static pthread_mutex_t compile_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* c == NULL: only check that the file opens as a capture and the filter compiles. */
 static int read_one(struct ar_collector *c, const char *file, const char *filter, char *err,
@@ -33,7 +38,10 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
     struct bpf_program prog;
     int have_prog = 0;
     if (filter && *filter) {
-        if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        pthread_mutex_lock(&compile_mu);
+        int crc = pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN);
+        pthread_mutex_unlock(&compile_mu);
+        if (crc < 0) {
             snprintf(err, errsz, "--filter '%s': %s", filter, pcap_geterr(p));
             pcap_close(p);
             return -1;
@@ -61,7 +69,8 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
     if (rc == -1) {
         /* a file cut in the middle of its last packet: counted, not fatal */
         AR_INC(ar_collector_counters(c), pkt_truncated);
-        ar_warn("%s: %s (counted as a truncated packet)", file, pcap_geterr(p));
+        if (ar_collector_logs(c))
+            ar_warn("%s: %s (counted as a truncated packet)", file, pcap_geterr(p));
     }
     if (have_prog)
         pcap_freecode(&prog);

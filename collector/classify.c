@@ -1,6 +1,7 @@
 /* classify.c - nDPI 4.2 wrapper. Pitfalls (../shared/notes/libraries.md 3.2):
  * set the detection bitmask or everything is Unknown; finalize; zero the flow
  * struct; packetlen is an unsigned short. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ndpi_api.h>
@@ -16,17 +17,25 @@ struct ar_dpi_flow {
     enum ar_dpi_result verdict;
 };
 
+/* One module per thread (the shards of a file capture), but nDPI's header
+ * says that ndpi_init_detection_module calls must not run concurrently. */
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+
 struct ar_classifier *ar_classifier_new(char *err, size_t errsz)
 {
+    pthread_mutex_lock(&init_mu);
     struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
+    if (m) {
+        NDPI_PROTOCOL_BITMASK all;
+        NDPI_BITMASK_SET_ALL(all);
+        ndpi_set_protocol_detection_bitmask2(m, &all);
+        ndpi_finalize_initialization(m);
+    }
+    pthread_mutex_unlock(&init_mu);
     if (!m) {
         snprintf(err, errsz, "nDPI: cannot initialize the detection module");
         return NULL;
     }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(m, &all);
-    ndpi_finalize_initialization(m);
     struct ar_classifier *c = ar_xcalloc(1, sizeof(*c));
     c->ndpi = m;
     return c;
@@ -36,7 +45,9 @@ void ar_classifier_free(struct ar_classifier *c)
 {
     if (!c)
         return;
+    pthread_mutex_lock(&init_mu);
     ndpi_exit_detection_module(c->ndpi);
+    pthread_mutex_unlock(&init_mu);
     free(c);
 }
 

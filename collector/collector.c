@@ -15,6 +15,11 @@ enum app_kind { K_UNDECIDED, K_HTTP, K_TLS, K_OTHER };
 struct ar_collector {
     struct ar_limits lim;
     struct ar_counters *ctr;
+    struct ar_counters *pctr;   /* packet-level counters: ctr, or sink on shards > 0 */
+    struct ar_counters sink;
+    unsigned shard, nshards;    /* nshards 0: not sharded */
+    uint64_t shard_seed;
+    uint64_t npackets;
     struct ar_collector_hooks hooks;
     struct ar_flow_table *ft;
     struct ar_classifier *cls;  /* nDPI, made when a flow first needs it */
@@ -207,6 +212,7 @@ struct ar_collector *ar_collector_new(const struct ar_limits *lim,
     struct ar_collector *c = ar_xcalloc(1, sizeof(*c));
     c->lim = *lim;
     c->ctr = ctr;
+    c->pctr = ctr;
     if (hooks)
         c->hooks = *hooks;
     c->ft = ar_flow_table_new(&c->lim, ctr, flow_free, c);
@@ -245,19 +251,71 @@ static struct ar_classifier *classifier(struct ar_collector *c)
     return c->cls;
 }
 
-void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
-                         uint32_t caplen, uint32_t wirelen)
+void ar_collector_set_shard(struct ar_collector *c, unsigned k, unsigned n, uint64_t seed)
+{
+    c->shard = k;
+    c->nshards = n > 1 ? n : 0;
+    c->shard_seed = seed;
+    c->pctr = k == 0 ? c->ctr : &c->sink;
+}
+
+uint64_t ar_collector_packets(const struct ar_collector *c)
+{
+    return c->npackets;
+}
+
+int ar_collector_logs(const struct ar_collector *c)
+{
+    return c->shard == 0;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* The same shard for both directions: the two (address, port) ends are
+ * mixed apart and added, which does not depend on their order. */
+static unsigned shard_of(const struct ar_collector *c, const struct ar_pkt *p)
+{
+    uint64_t end[2];
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *a = i ? p->dst : p->src;
+        uint64_t lo, hi;
+        memcpy(&lo, a, 8);
+        memcpy(&hi, a + 8, 8);
+        end[i] = mix64(lo ^ c->shard_seed) ^ mix64(hi + (i ? p->dport : p->sport));
+    }
+    uint64_t h = mix64(end[0] + end[1]);
+    return (unsigned)(((h >> 32) * c->nshards) >> 32);
+}
+
+static void tick(struct ar_collector *c)
+{
+    if ((c->npackets & (AR_COLLECTOR_TICK - 1)) == 0 && c->hooks.on_tick)
+        c->hooks.on_tick(c->hooks.ud);
+}
+
+static void one_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
+                       uint32_t caplen, uint32_t wirelen)
 {
     struct ar_pkt pkt;
-    AR_INC(c->ctr, packets);
-    AR_ADD(c->ctr, bytes, wirelen);
-    if (ar_decode(dlt, data, caplen, &pkt, c->ctr) != AR_DEC_TCP)
+    AR_INC(c->pctr, packets);
+    AR_ADD(c->pctr, bytes, wirelen);
+    if (ar_decode(dlt, data, caplen, &pkt, c->pctr) != AR_DEC_TCP)
         return;
+    /* every shard expires its flows at the same packets (packet time) */
     c->now = ts;
     if (c->last_expire < 0)
         c->last_expire = ts;
     else if (ts - c->last_expire >= 1.0)
         ar_collector_expire(c, ts);
+    if (c->nshards && shard_of(c, &pkt) != c->shard)
+        return;
 
     int dir;
     struct ar_flow *f = ar_flow_get(c->ft, &pkt, ts, &dir);
@@ -300,6 +358,14 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
                           pkt.payload_len, pkt.payload_wire_len);
 }
 
+void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
+                         uint32_t caplen, uint32_t wirelen)
+{
+    c->npackets++;
+    one_packet(c, dlt, ts, data, caplen, wirelen);
+    tick(c);
+}
+
 void ar_collector_finish(struct ar_collector *c)
 {
     ar_flow_table_clear(c->ft);
@@ -316,5 +382,5 @@ void ar_collector_free(struct ar_collector *c)
 
 struct ar_counters *ar_collector_counters(struct ar_collector *c)
 {
-    return c->ctr;
+    return c->pctr;
 }

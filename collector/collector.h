@@ -16,8 +16,10 @@ struct ar_collector;
 struct ar_collector_hooks {
     ar_exchange_fn on_exchange;
     ar_tls_fn on_tls;
+    void (*on_tick)(void *ud);  /* optional: after every AR_COLLECTOR_TICK packets */
     void *ud;
 };
+#define AR_COLLECTOR_TICK 1024
 
 /* Counters are bumped in ctr (owned by the caller, must outlive the collector). */
 struct ar_collector *ar_collector_new(const struct ar_limits *lim,
@@ -31,7 +33,22 @@ void ar_collector_expire(struct ar_collector *c, double now);
 /* End of input: close every flow, report requests without response. */
 void ar_collector_finish(struct ar_collector *c);
 void ar_collector_free(struct ar_collector *c);
+/* Where packet-level counters go (packets, bytes, pkt_*): ctr, or a sink that
+ * nobody reads on a shard other than 0. */
 struct ar_counters *ar_collector_counters(struct ar_collector *c);
+
+/* Sharding, for file captures on several cores: shard k of n tracks only the
+ * TCP flows whose address/port pair hashes to k (seed: the same for every
+ * shard of one capture). Every shard still reads and decodes every packet;
+ * only shard 0 counts the packet-level counters and logs file warnings, so
+ * the counters of the n shards add up to those of one collector. Call before
+ * the first packet. */
+void ar_collector_set_shard(struct ar_collector *c, unsigned k, unsigned n, uint64_t seed);
+/* Packets given to ar_collector_packet so far: during a hook, the index
+ * (1-based) of the packet that made the exchange. */
+uint64_t ar_collector_packets(const struct ar_collector *c);
+/* 1 for the collector that logs file warnings (shard 0, or not sharded). */
+int ar_collector_logs(const struct ar_collector *c);
 
 /* Read capture files (pcap or pcapng) in order, feeding every packet to c.
  * filter is a BPF expression or NULL. Returns 0, or -1 with a one-line reason

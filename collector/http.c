@@ -571,24 +571,18 @@ static int on_message_complete(llhttp_t *p)
     return p->type == HTTP_REQUEST && !llhttp_get_upgrade(p) ? HPE_PAUSED : 0;
 }
 
-static llhttp_settings_t settings;
-static int settings_ready;
-
-static void settings_init(void)
-{
-    if (settings_ready)
-        return;
-    llhttp_settings_init(&settings);
-    settings.on_message_begin = on_message_begin;
-    settings.on_header_field = on_header_field;
-    settings.on_header_field_complete = on_header_field_complete;
-    settings.on_header_value = on_header_value;
-    settings.on_header_value_complete = on_header_value_complete;
-    settings.on_headers_complete = on_headers_complete;
-    settings.on_status_complete = on_status_complete;
-    settings.on_message_complete = on_message_complete;
-    settings_ready = 1;
-}
+/* Built at compile time (llhttp_settings_init only zeroes the struct): the
+ * shard threads of a file capture share it. */
+static const llhttp_settings_t settings = {
+    .on_message_begin = on_message_begin,
+    .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value = on_header_value,
+    .on_header_value_complete = on_header_value_complete,
+    .on_headers_complete = on_headers_complete,
+    .on_status_complete = on_status_complete,
+    .on_message_complete = on_message_complete,
+};
 
 static void parser_init(struct hdir *d, int request)
 {
@@ -1012,7 +1006,6 @@ static void process(struct hdir *d, const uint8_t *data, size_t len)
 struct ar_http *ar_http_new(const struct ar_http_env *env, const char *ep0, const char *ep1,
                             int client_side)
 {
-    settings_init();
     struct ar_http *h = ar_xcalloc(1, sizeof(*h));
     h->env = *env;
     ar_strlcpy(h->ep[0], ep0, sizeof(h->ep[0]));

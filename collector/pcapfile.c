@@ -50,7 +50,8 @@ static int dlt_of(uint32_t linktype)
 static void cut(struct ar_collector *c, const char *name, const char *why)
 {
     AR_INC(ar_collector_counters(c), pkt_truncated);
-    ar_warn("%s: %s (counted as a truncated packet)", name, why);
+    if (ar_collector_logs(c))
+        ar_warn("%s: %s (counted as a truncated packet)", name, why);
 }
 
 int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name)

@@ -47,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     lim.max_header_bytes = 2048;
     lim.max_headers = 16;
     lim.max_pending = 8;
-    struct ar_collector_hooks hooks = { on_exchange, NULL, NULL };
+    struct ar_collector_hooks hooks = { .on_exchange = on_exchange };
     col = ar_collector_new(&lim, &hooks, &ctr);
     if (!col)
         abort();

@@ -31,7 +31,9 @@ static void setup(void)
     last_status = 0;
 }
 
-/* Ethernet + IPv4 + TCP (20-byte header) from 10.0.0.1:40000 (client, c2s)
+static uint16_t cport = 40000;   /* the client's port in frame() */
+
+/* Ethernet + IPv4 + TCP (20-byte header) from 10.0.0.1:cport (client, c2s)
  * or 10.0.0.2:80. Returns the frame length. */
 static uint32_t frame(uint8_t *b, int c2s, uint32_t seq, uint32_t ack, uint8_t flags,
                       const char *payload)
@@ -47,7 +49,7 @@ static uint32_t frame(uint8_t *b, int c2s, uint32_t seq, uint32_t ack, uint8_t f
     uint8_t a[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
     memcpy(ip + 12, c2s ? a : s, 4);
     memcpy(ip + 16, c2s ? s : a, 4);
-    uint16_t sp = c2s ? 40000 : 80, dp = c2s ? 80 : 40000;
+    uint16_t sp = c2s ? cport : 80, dp = c2s ? 80 : cport;
     tcp[0] = (uint8_t)(sp >> 8); tcp[1] = (uint8_t)sp;
     tcp[2] = (uint8_t)(dp >> 8); tcp[3] = (uint8_t)dp;
     for (int i = 0; i < 4; i++) {
@@ -63,10 +65,11 @@ static uint32_t frame(uint8_t *b, int c2s, uint32_t seq, uint32_t ack, uint8_t f
 }
 
 /* One GET and its 200 at packet time ts (and a few ms later). */
-static void exchange_at(struct ar_collector *c, double ts)
+static void exchange_path_at(struct ar_collector *c, double ts, const char *path)
 {
     static uint8_t b[2048];
-    const char *req = "GET /fuzz/ts HTTP/1.1\r\nHost: legit.test\r\n\r\n";
+    char req[256];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: legit.test\r\n\r\n", path);
     const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     uint32_t n;
     n = frame(b, 1, 1000, 0, 0x02, NULL);
@@ -81,6 +84,65 @@ static void exchange_at(struct ar_collector *c, double ts)
     ar_collector_packet(c, 1, ts + 0.002, b, n, n);
 }
 
+static void exchange_at(struct ar_collector *c, double ts)
+{
+    exchange_path_at(c, ts, "/fuzz/ts");
+}
+
+/* Sharding: 64 connections fed to shard 0 and shard 1 of 2 (same seed). Each
+ * connection is tracked by exactly one shard, with both its directions (the
+ * response is paired), and only shard 0 counts the packets. */
+static char shard_seen[2][64];
+static void on_exchange_shard(const struct ar_exchange *x, void *ud)
+{
+    int k = *(int *)ud, port;
+    ck_assert_int_eq(sscanf(x->path, "/p/%d", &port), 1);
+    ck_assert_int_eq(x->status, 200);
+    shard_seen[k][port - 40000]++;
+}
+
+START_TEST(test_shards)
+{
+    struct ar_counters sc[2];
+    struct ar_collector *c[2];
+    int id[2] = { 0, 1 };
+    memset(sc, 0, sizeof(sc));
+    memset(shard_seen, 0, sizeof(shard_seen));
+    for (int k = 0; k < 2; k++) {
+        struct ar_collector_hooks hooks = { .on_exchange = on_exchange_shard, .ud = &id[k] };
+        c[k] = ar_collector_new(&lim, &hooks, &sc[k]);
+        ar_collector_set_shard(c[k], (unsigned)k, 2, 0x5eed);
+        ck_assert_int_eq(ar_collector_logs(c[k]), k == 0);
+    }
+    for (int i = 0; i < 64; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "/p/%d", 40000 + i);
+        cport = (uint16_t)(40000 + i);
+        for (int k = 0; k < 2; k++)
+            exchange_path_at(c[k], 1700000000.0 + i, path);
+    }
+    cport = 40000;
+    for (int k = 0; k < 2; k++) {
+        ck_assert_uint_eq(ar_collector_packets(c[k]), 64 * 5);
+        ar_collector_finish(c[k]);
+        ar_collector_free(c[k]);
+    }
+    int n[2] = { 0, 0 };
+    for (int i = 0; i < 64; i++) {
+        ck_assert_int_eq(shard_seen[0][i] + shard_seen[1][i], 1);
+        n[0] += shard_seen[0][i];
+        n[1] += shard_seen[1][i];
+    }
+    ck_assert_int_gt(n[0], 8);      /* split, not all on one side (binomial(64, 1/2)) */
+    ck_assert_int_gt(n[1], 8);
+    ck_assert_uint_eq(sc[0].v[AR_CTR_packets], 64 * 5);
+    ck_assert_uint_eq(sc[1].v[AR_CTR_packets], 0);
+    ck_assert_uint_eq(sc[0].v[AR_CTR_flows], (uint64_t)n[0]);
+    ck_assert_uint_eq(sc[1].v[AR_CTR_flows], (uint64_t)n[1]);
+    ck_assert_uint_eq(sc[0].v[AR_CTR_exchanges] + sc[1].v[AR_CTR_exchanges], 64);
+}
+END_TEST
+
 /* fuzz_capture crash-37261e47: a capture whose packet time is about -1.2e9 s
  * made the classifier convert a negative number of milliseconds to an
  * unsigned integer (undefined behaviour, caught by UBSan). Negative, huge and
@@ -90,7 +152,7 @@ START_TEST(test_absurd_packet_time)
     static const double times[] = { -1224710000.0, 1e300, -1e300, 0.0, 1700000000.0 };
     for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
         struct ar_counters before = ctr;
-        struct ar_collector_hooks hooks = { on_exchange, NULL, NULL };
+        struct ar_collector_hooks hooks = { .on_exchange = on_exchange };
         struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
         ck_assert_ptr_nonnull(c);
         nx = 0;
@@ -190,7 +252,7 @@ START_TEST(test_pcap_file_forms)
         nx = 0;
         last_ts = 0;
         last_status = 0;
-        struct ar_collector_hooks hooks = { on_exchange_ts, NULL, NULL };
+        struct ar_collector_hooks hooks = { .on_exchange = on_exchange_ts };
         struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
         ck_assert_int_eq(ar_capture_files(c, files, 1, NULL, err, sizeof(err)), 0);
         ar_collector_finish(c);
@@ -217,6 +279,7 @@ static Suite *collector_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_absurd_packet_time);
     tcase_add_test(tc, test_pcap_file_forms);
+    tcase_add_test(tc, test_shards);
     suite_add_tcase(s, tc);
     return s;
 }
