@@ -649,8 +649,54 @@ static enum ar_decode_rc dec_null(struct dctx *d, const uint8_t *p, size_t len, 
     return skip(d, WHY_UNSUPPORTED);
 }
 
+static uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* The common frame, Ethernet + IPv4 without options + TCP, whole and not a
+ * fragment, decoded in one go (a third of the decoding time on the
+ * benchmark capture). Anything else, or anything odd about it, returns 0
+ * and goes through the layers above, which give the same result for the
+ * frames accepted here (check_decode compares the two on every frame). */
+static int fast_eth_ipv4_tcp(const uint8_t *p, uint32_t caplen, struct ar_pkt *o)
+{
+    if (caplen < 54 || p[12] != 0x08 || p[13] != 0x00 || p[14] != 0x45 || p[23] != 6)
+        return 0;
+    const uint8_t *ip = p + 14, *tcp = ip + 20;
+    size_t tot = be16(ip + 2), cap = caplen - 14u;
+    if (tot < 40 || tot > cap || (be16(ip + 6) & 0x3fff))
+        return 0;                           /* TSO length 0, cut short, a fragment */
+    size_t hl = (size_t)(tcp[12] >> 4) * 4;
+    if (hl < 20 || hl > tot - 20)
+        return 0;
+    memset(o, 0, sizeof(*o));
+    o->family = 4;
+    memcpy(o->src, ip + 12, 4);
+    memcpy(o->dst, ip + 16, 4);
+    o->sport = be16(tcp);
+    o->dport = be16(tcp + 2);
+    o->seq = be32(tcp + 4);
+    o->ack = be32(tcp + 8);
+    o->flags = tcp[13];
+    o->payload = tcp + hl;
+    o->payload_len = o->payload_wire_len = (uint32_t)(tot - 20 - hl);
+    o->l3 = ip;
+    o->l3_len = (uint32_t)tot;
+    return 1;
+}
+
 enum ar_decode_rc ar_decode(int dlt, const uint8_t *data, uint32_t caplen,
                             struct ar_pkt *out, struct ar_counters *ctr)
+{
+    if (dlt == LT_ETHERNET && data && fast_eth_ipv4_tcp(data, caplen, out))
+        return AR_DEC_TCP;
+    return ar_decode_layers(dlt, data, caplen, out, ctr);
+}
+
+enum ar_decode_rc ar_decode_layers(int dlt, const uint8_t *data, uint32_t caplen,
+                                   struct ar_pkt *out, struct ar_counters *ctr)
 {
     struct dctx d;
     enum ar_decode_rc rc;

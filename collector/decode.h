@@ -85,5 +85,9 @@ enum ar_decode_rc {
 /* dlt is the pcap DLT/LINKTYPE value. */
 enum ar_decode_rc ar_decode(int dlt, const uint8_t *data, uint32_t caplen,
                             struct ar_pkt *out, struct ar_counters *ctr);
+/* The same, layer by layer, without ar_decode's shortcut for the common
+ * Ethernet/IPv4/TCP frame (for the test that compares the two). */
+enum ar_decode_rc ar_decode_layers(int dlt, const uint8_t *data, uint32_t caplen,
+                                   struct ar_pkt *out, struct ar_counters *ctr);
 
 #endif

@@ -286,6 +286,13 @@ struct ar_templater {
         uint32_t count;
     } used[32];
     unsigned nused;
+    /* parent_name() results, by parent segment: a few parents name most
+     * parameters (users -> userId), and naming one looks up words */
+    struct pn_slot {
+        uint8_t len, with_id, nl;
+        char seg[NAME_MAX_LEN];
+        char name[NAME_MAX_LEN + 8];
+    } pn[64];
 };
 
 static const char RULE_PIN[] = "pin";
@@ -396,6 +403,7 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
     FILE *f = path ? fopen(path, "r") : NULL;
     if (!f)
         return -1;
+    memset(t->pn, 0, sizeof(t->pn));         /* names depend on the words */
     char line[256];
     while (fgets(line, sizeof(line), f)) {
         size_t n = strlen(line);
@@ -864,17 +872,20 @@ static size_t ext_offset(const char *s, size_t n)
 
 struct irregular {
     const char *plural, *singular;
+    size_t plen;
 };
 
+#define IRR(p, s) { p, s, sizeof(p) - 1 }
 static const struct irregular irregulars[] = {
-    { "people", "person" }, { "children", "child" }, { "men", "man" }, { "women", "woman" },
-    { "mice", "mouse" }, { "geese", "goose" }, { "feet", "foot" }, { "teeth", "tooth" },
-    { "indices", "index" }, { "vertices", "vertex" }, { "matrices", "matrix" },
-    { "criteria", "criterion" }, { "analyses", "analysis" }, { "news", "news" },
-    { "series", "series" }, { "species", "species" }, { "data", "data" }, { "media", "media" },
-    { "metadata", "metadata" }, { "aliases", "alias" }, { "statuses", "status" },
-    { "addresses", "address" }, { "buses", "bus" }, { "quizzes", "quiz" },
+    IRR("people", "person"), IRR("children", "child"), IRR("men", "man"), IRR("women", "woman"),
+    IRR("mice", "mouse"), IRR("geese", "goose"), IRR("feet", "foot"), IRR("teeth", "tooth"),
+    IRR("indices", "index"), IRR("vertices", "vertex"), IRR("matrices", "matrix"),
+    IRR("criteria", "criterion"), IRR("analyses", "analysis"), IRR("news", "news"),
+    IRR("series", "series"), IRR("species", "species"), IRR("data", "data"), IRR("media", "media"),
+    IRR("metadata", "metadata"), IRR("aliases", "alias"), IRR("statuses", "status"),
+    IRR("addresses", "address"), IRR("buses", "bus"), IRR("quizzes", "quiz"),
 };
+#undef IRR
 
 /* Singular of w (n bytes) into out (cap > n). Case is kept. */
 static size_t singularize(const struct ar_templater *t, const char *w, size_t n, char *out)
@@ -882,7 +893,7 @@ static size_t singularize(const struct ar_templater *t, const char *w, size_t n,
     memcpy(out, w, n);
     out[n] = '\0';
     for (size_t i = 0; i < AR_ARRAY_LEN(irregulars); i++) {
-        if (strlen(irregulars[i].plural) == n && ar_strncaseeq(w, irregulars[i].plural, n)) {
+        if (irregulars[i].plen == n && ar_strncaseeq(w, irregulars[i].plural, n)) {
             size_t l = strlen(irregulars[i].singular);
             memcpy(out, irregulars[i].singular, l + 1);
             if (c_upper((unsigned char)w[0]))
@@ -1014,6 +1025,29 @@ static size_t parent_name(const struct ar_templater *t, const char *p, size_t n,
     return o;
 }
 
+/* parent_name() through t->pn (p is a usable parent: at most NAME_MAX_LEN). */
+static size_t parent_name_memo(struct ar_templater *t, const char *p, size_t n, int with_id,
+                               char *out /* NAME_MAX_LEN + 8 */)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)with_id;     /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    struct pn_slot *s = &t->pn[h % AR_ARRAY_LEN(t->pn)];
+    if (s->len == n && s->with_id == with_id && n && memcmp(s->seg, p, n) == 0) {
+        memcpy(out, s->name, (size_t)s->nl + 1);
+        return s->nl;
+    }
+    size_t nl = parent_name(t, p, n, with_id, out);
+    if (n <= sizeof(s->seg) && nl < sizeof(s->name)) {
+        s->len = (uint8_t)n;
+        s->with_id = (uint8_t)with_id;
+        s->nl = (uint8_t)nl;
+        memcpy(s->seg, p, n);
+        memcpy(s->name, out, nl + 1);
+    }
+    return nl;
+}
+
 static size_t type_name(enum ty ty, const char *s, size_t n, char *out)
 {
     const char *nm = "id";
@@ -1115,7 +1149,7 @@ static void put_typed(struct ar_templater *t, struct segctx *cx, enum ty ty, con
     if (ty == TY_DATE || ty == TY_EMAIL || ty == TY_IP || !cx->prev_usable)
         nl = type_name(ty, s, n, name);
     else
-        nl = parent_name(t, cx->prev, cx->prevlen, 1, name);
+        nl = parent_name_memo(t, cx->prev, cx->prevlen, 1, name);
     put_param(t, name, nl);
     cx->typed = 1;
 }
@@ -1321,7 +1355,7 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
         char name[NAME_MAX_LEN + 8];
         size_t nl;
         if (cx->prev_usable)
-            nl = parent_name(t, cx->prev, cx->prevlen, 0, name);
+            nl = parent_name_memo(t, cx->prev, cx->prevlen, 0, name);
         else
             nl = (size_t)snprintf(name, sizeof(name), "slug");
         ct_set_collapsed(e, name, nl);

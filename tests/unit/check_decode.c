@@ -1059,6 +1059,95 @@ START_TEST(test_corrupted_frames)
 }
 END_TEST
 
+/* ar_decode's shortcut for Ethernet/IPv4/TCP gives exactly what the layers
+ * give: the same verdict, packet and counters, on mutated frames (padding,
+ * options, lengths, flags and fragments hit by the mutations) and on every
+ * frame of the shipped sample capture (real traffic). */
+static void same_both_ways(const uint8_t *buf, uint32_t n)
+{
+    struct ar_pkt a, b;
+    struct ar_counters ca, cb;
+    memset(&ca, 0, sizeof(ca));
+    memset(&cb, 0, sizeof(cb));
+    memset(&a, 0x55, sizeof(a));
+    memset(&b, 0xaa, sizeof(b));
+    enum ar_decode_rc ra = ar_decode(1, buf, n, &a, &ca);
+    enum ar_decode_rc rb = ar_decode_layers(1, buf, n, &b, &cb);
+    ck_assert_int_eq(ra, rb);
+    ck_assert_int_eq(memcmp(&ca, &cb, sizeof(ca)), 0);
+    if (ra == AR_DEC_TCP) {
+        ck_assert_int_eq(a.family, b.family);
+        ck_assert_int_eq(memcmp(a.src, b.src, 16), 0);
+        ck_assert_int_eq(memcmp(a.dst, b.dst, 16), 0);
+        ck_assert_uint_eq(a.sport, b.sport);
+        ck_assert_uint_eq(a.dport, b.dport);
+        ck_assert_uint_eq(a.seq, b.seq);
+        ck_assert_uint_eq(a.ack, b.ack);
+        ck_assert_uint_eq(a.flags, b.flags);
+        ck_assert_ptr_eq(a.payload, b.payload);
+        ck_assert_uint_eq(a.payload_len, b.payload_len);
+        ck_assert_uint_eq(a.payload_wire_len, b.payload_wire_len);
+        ck_assert_ptr_eq(a.l3, b.l3);
+        ck_assert_uint_eq(a.l3_len, b.l3_len);
+    }
+}
+
+START_TEST(test_shortcut_same_as_layers)
+{
+    struct fb base[3];
+    memset(base, 0, sizeof(base));
+    eth(&base[0], 0x0800);
+    v4tcp(&base[0]);
+    eth(&base[1], 0x0800);                       /* TCP options, Ethernet padding */
+    ip4(&base[1], 6, 20 + 12, SRC4, DST4);
+    tcp(&base[1], 40000, 80, 1, 2, 0x18, 3, NULL, 0);
+    putn(&base[1], "\0\0\0\0\0\0", 6);
+    eth(&base[2], 0x0800);                       /* SYN without payload */
+    ip4(&base[2], 6, 20, SRC4, DST4);
+    tcp(&base[2], 40000, 80, 1, 0, 0x02, 0, NULL, 0);
+    unsigned seed = 777;
+    for (int it = 0; it < 60000; it++) {
+        const struct fb *b = &base[it % 3];
+        uint8_t buf[4096];
+        seed = seed * 1103515245u + 12345u;
+        size_t n = it < 3 ? b->n : (seed >> 8) % (b->n + 1);
+        memcpy(buf, b->b, n);
+        for (int k = 0; k < 2 && n && it >= 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = 12 + (seed >> 8) % 48;   /* the headers the shortcut reads */
+            if (at < n)
+                buf[at] = (uint8_t)(seed >> 20);
+        }
+        same_both_ways(buf, (uint32_t)n);
+    }
+    /* the sample capture: classic pcap, Ethernet, little-endian */
+    const char *src = getenv("APIROSTER_SRC");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/samples/sample.pcap", src ? src : ".");
+    FILE *fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "%s", path);
+    uint8_t gh[24], rh[16];
+    ck_assert_uint_eq(fread(gh, 1, 24, fp), 24);
+    int frames = 0, tcp_frames = 0;
+    while (fread(rh, 1, 16, fp) == 16) {
+        uint32_t caplen = (uint32_t)rh[8] | (uint32_t)rh[9] << 8 | (uint32_t)rh[10] << 16 |
+                          (uint32_t)rh[11] << 24;
+        ck_assert_uint_le(caplen, 262144);
+        uint8_t *buf = malloc(caplen ? caplen : 1);
+        ck_assert_uint_eq(fread(buf, 1, caplen, fp), caplen);
+        struct ar_pkt p;
+        struct ar_counters c = { 0 };
+        tcp_frames += ar_decode(1, buf, caplen, &p, &c) == AR_DEC_TCP;
+        same_both_ways(buf, caplen);
+        free(buf);
+        frames++;
+    }
+    fclose(fp);
+    ck_assert_int_eq(frames, 150);               /* what scripts/demo.sh reports */
+    ck_assert_int_eq(tcp_frames, 150);
+}
+END_TEST
+
 START_TEST(test_fragments)
 {
     struct fb f = {.n = 0};
@@ -1207,6 +1296,7 @@ static Suite *decode_suite(void)
     tcase_add_test(tc, test_snaplen_payload);
     tcase_add_test(tc, test_truncated_every_prefix);
     tcase_add_test(tc, test_corrupted_frames);
+    tcase_add_test(tc, test_shortcut_same_as_layers);
     tcase_add_test(tc, test_fragments);
     tcase_add_test(tc, test_nontcp_and_unsupported);
     tcase_add_test(tc, test_malformed);
