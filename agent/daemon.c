@@ -531,13 +531,24 @@ static int writer_flush(struct live *L, int *tls_noted)
     }
     struct ar_counters delta = s->delta;
     ar_counters_add(&delta, &L->wctr);
+    /* the flush's start and end, with the hits it carries: at debug level, so
+     * that a test can tell what was committed and what was in flight */
+    uint64_t hits = 0;
+    size_t pos = 0;
+    struct ar_endpoint *e;
+    while ((e = ar_catalog_iter(s->box->cat, &pos)))
+        hits += e->hits;
+    size_t neps = ar_catalog_count(s->box->cat);
+    ar_debug("flush: writing %zu endpoints, %" PRIu64 " hits", neps, hits);
+    double t0 = mono_now();
     if (ar_store_flush(L->store, s->box->cat, L->wtp, &delta, err, sizeof(err)) < 0) {
         ar_err("%s (retried at the next flush interval)", err);
         AR_INC(&L->wctr, flush_failed);
         return -1;
     }
     memset(&L->wctr, 0, sizeof(L->wctr));
-    ar_debug("flushed %zu endpoints, %zu TLS names", ar_catalog_count(s->box->cat), s->tls.n);
+    ar_debug("flushed %zu endpoints, %" PRIu64 " hits, %zu TLS names in %.3f s", neps, hits,
+             s->tls.n, mono_now() - t0);
     ar_catalog_clear(s->box->cat);
     return 0;
 }
