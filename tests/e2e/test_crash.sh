@@ -3,8 +3,9 @@
 # namespace's loopback, flush_interval = 1s, [capture] user = nobody, while a
 # client (tests/e2e/crash_client.py) drives steady traffic to the project's
 # sample API server (scripts/sample/api_server.py) and logs every request's
-# times: about 2,000 requests a second over 3,000 virtual hosts, so that each
-# flush writes about 2,000 endpoints and their values (0.1-0.8 s a flush).
+# times: 1,000-2,000 requests a second (as the machine allows) over 3,000
+# virtual hosts, so that each flush writes 1,000-2,000 endpoints and their
+# values (0.05-0.8 s a flush).
 # Six rounds (tests/e2e/crash_rounds.py): the agent is killed with SIGKILL at a
 # different point of its flush cycle (as a flush starts, in its middle, after a
 # COMMIT, late in a flush, at a random offset, as the flush after one slowed by
