@@ -22,7 +22,10 @@
  * hand-off, the TLS server names, a copy of its templater's collapses) into
  * the slot and takes the writer's other, empty catalog. When the writer is
  * still busy with the previous snapshot (a slow disk, a failing flush), the
- * packet thread keeps accumulating in its catalog and counts flush_deferred.
+ * packet thread keeps accumulating in its catalog, counts flush_deferred, and
+ * tries again every 50 ms: a flush that overran the interval delays the next
+ * hand-off by its overrun only (what a kill -9 loses stays one interval plus
+ * the flush in progress; docs/decisions.md).
  * That catalog is bounded by [limits] max_endpoints: once full, new endpoints
  * are dropped and counted (limit_max_endpoints, db_dropped) until the writer
  * frees the slot; known endpoints still count. The mutex is only ever held to
@@ -531,13 +534,24 @@ static int writer_flush(struct live *L, int *tls_noted)
     }
     struct ar_counters delta = s->delta;
     ar_counters_add(&delta, &L->wctr);
+    /* the flush's start and end, with the hits it carries: at debug level, so
+     * that a test can tell what was committed and what was in flight */
+    uint64_t hits = 0;
+    size_t pos = 0;
+    struct ar_endpoint *e;
+    while ((e = ar_catalog_iter(s->box->cat, &pos)))
+        hits += e->hits;
+    size_t neps = ar_catalog_count(s->box->cat);
+    ar_debug("flush: writing %zu endpoints, %" PRIu64 " hits", neps, hits);
+    double t0 = mono_now();
     if (ar_store_flush(L->store, s->box->cat, L->wtp, &delta, err, sizeof(err)) < 0) {
         ar_err("%s (retried at the next flush interval)", err);
         AR_INC(&L->wctr, flush_failed);
         return -1;
     }
     memset(&L->wctr, 0, sizeof(L->wctr));
-    ar_debug("flushed %zu endpoints, %zu TLS names", ar_catalog_count(s->box->cat), s->tls.n);
+    ar_debug("flushed %zu endpoints, %" PRIu64 " hits, %zu TLS names in %.3f s", neps, hits,
+             s->tls.n, mono_now() - t0);
     ar_catalog_clear(s->box->cat);
     return 0;
 }
@@ -634,13 +648,23 @@ static void packet_loop(struct live *L)
     double t = mono_now();
     double next_tick = t + 1.0, next_flush = t + (double)L->flush_interval,
            next_wd = wd_every ? t : 0;
+    /* A hand-off found the writer busy: try again every AR_RETRY_S until it
+     * is free, not a whole interval later. A flush that overran the interval
+     * then delays the next one by its overrun only, so that what a crash can
+     * lose stays one interval plus the flush in progress. */
+    const double AR_RETRY_S = 0.05;
+    double deferred_since = 0, next_retry = 0;
 
     while (!sig_stop) {
         t = mono_now();
         double wake = next_tick;
+        if (next_flush < wake)
+            wake = next_flush;
+        if (deferred_since && next_retry < wake)
+            wake = next_retry;
         if (wd_every && next_wd < wake)
             wake = next_wd;
-        int timeout = (int)((wake - t) * 1000.0);
+        int timeout = (int)((wake - t) * 1000.0 + 0.999); /* not a ms early */
         if (timeout < 0)
             timeout = 0;
         if (timeout > 1000)
@@ -678,11 +702,24 @@ static void packet_loop(struct live *L)
         if (t >= next_flush) {
             next_flush = t + (double)L->flush_interval;
             read_stats(L);
-            if (!hand_off(L)) {
+            if (hand_off(L)) {
+                deferred_since = 0;
+            } else {
                 AR_INC(&L->ctr, flush_deferred);
                 ar_warn("flush deferred: the writer is still busy with the previous one");
+                if (!deferred_since)
+                    deferred_since = t;
+                next_retry = t + AR_RETRY_S;
             }
             status(L);
+        } else if (deferred_since && t >= next_retry) {
+            read_stats(L);
+            if (hand_off(L)) {
+                ar_debug("deferred flush handed over %.3f s late", t - deferred_since);
+                deferred_since = 0;
+            } else {
+                next_retry = t + AR_RETRY_S;
+            }
         }
         if (sig_hup) {
             sig_hup = 0;

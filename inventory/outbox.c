@@ -516,6 +516,41 @@ fail:
 
 /* ---- deliveries ------------------------------------------------------- */
 
+/* The row of st as an owned copy; st finalized, then fn called. The callback
+ * of ar_outbox_get sends the delivery (it takes time) and writes its outcome:
+ * with the statement still open, its read snapshot would outlive a commit of
+ * the writer thread, and the UPDATE would fail at once with
+ * SQLITE_BUSY_SNAPSHOT (the delivery was then sent again). */
+static int get_one(sqlite3_stmt *st, int (*fn)(const struct ar_delivery *d, void *ud), void *ud)
+{
+    char *target = ar_xstrdup(ctext(st, 1)), *webhook_id = ar_xstrdup(ctext(st, 2)),
+         *body = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : ar_xstrdup(ctext(st, 3)),
+         *last_error = ar_xstrdup(ctext(st, 11));
+    struct ar_delivery d = {
+        .id = sqlite3_column_int64(st, 0),
+        .target = target,
+        .webhook_id = webhook_id,
+        .body = body,
+        .ndeltas = (uint64_t)sqlite3_column_int64(st, 4),
+        .status = !strcmp(ctext(st, 5), "failed") ? AR_DELIVERY_FAILED
+                  : !strcmp(ctext(st, 5), "delivered") ? AR_DELIVERY_DELIVERED
+                                                        : AR_DELIVERY_PENDING,
+        .attempts = sqlite3_column_int64(st, 6),
+        .created = sqlite3_column_double(st, 7),
+        .next_attempt = sqlite3_column_double(st, 8),
+        .last_attempt = sqlite3_column_double(st, 9),
+        .last_http = sqlite3_column_int(st, 10),
+        .last_error = last_error,
+    };
+    sqlite3_finalize(st);
+    int ret = fn(&d, ud);
+    free(target);
+    free(webhook_id);
+    free(body);
+    free(last_error);
+    return ret;
+}
+
 static int each_delivery(struct ar_store *s, const char *target, int with_failed, int64_t id,
                          int (*fn)(const struct ar_delivery *d, void *ud), void *ud,
                          char *err, size_t errsz)
@@ -536,6 +571,8 @@ static int each_delivery(struct ar_store *s, const char *target, int with_failed
     sqlite3_bind_int(st, 2, with_failed);
     sqlite3_bind_int64(st, 3, id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (id) /* ar_outbox_get: fn is called once the statement is done */
+            return get_one(st, fn, ud);
         struct ar_delivery d = {
             .id = sqlite3_column_int64(st, 0),
             .target = ctext(st, 1),

@@ -84,7 +84,9 @@ int ar_outbox_each_delivery(struct ar_store *s, const char *target, int with_fai
 
 /* The pending or failed delivery id (fn not called when it is neither):
  * iterate ids first, then send each with this, so that no statement reads
- * the table while an attempt's outcome is written. */
+ * the table while an attempt's outcome is written (fn gets a copy of the row,
+ * its statement already finished: no read snapshot outlives a commit of
+ * another connection during the send). */
 int ar_outbox_get(struct ar_store *s, int64_t id, int (*fn)(const struct ar_delivery *d, void *ud),
                   void *ud, char *err, size_t errsz);
 

@@ -363,6 +363,54 @@ START_TEST(test_state_owner_columns_when_present)
 }
 END_TEST
 
+/* The push thread sends a delivery from inside ar_outbox_get's callback and
+ * records the outcome there, while the writer thread (another connection)
+ * commits a flush: recording must still work (no read snapshot may be held
+ * across the callback, or the UPDATE fails with SQLITE_BUSY_SNAPSHOT and the
+ * delivery is sent again). */
+struct get_ctx {
+    struct ar_store *s, *writer;
+    int calls, rc;
+    char webhook_id[64], body[64];
+};
+
+static int send_cb(const struct ar_delivery *d, void *ud)
+{
+    struct get_ctx *x = ud;
+    x->calls++;
+    snprintf(x->webhook_id, sizeof(x->webhook_id), "%s", d->webhook_id);
+    snprintf(x->body, sizeof(x->body), "%.20s", d->body ? d->body : "");
+    flush_these(x->writer, (const char *const[]){ "/during-the-send" }, 1);
+    x->rc = ar_outbox_delivered(x->s, d->id, 101, 204);
+    return 0;
+}
+
+START_TEST(test_outcome_recorded_while_the_writer_commits)
+{
+    struct ar_store *s = open_rw(), *w = open_rw();
+    flush_these(w, (const char *const[]){ "/a" }, 1);
+    struct ar_outbox_target t = { .name = "", .url = "http://r/", .batch = 10 };
+    int created, disabled, reen;
+    ck_assert_int_eq(ar_outbox_plan(s, &t, "gw", 100, &created, &disabled, &reen, err,
+                                    sizeof(err)), 0);
+    ck_assert_int_eq(created, 1);
+    struct get_ctx x = { .s = s, .writer = w, .rc = -2 };
+    ck_assert_int_eq(ar_outbox_get(s, 1, send_cb, &x, err, sizeof(err)), 0);
+    ck_assert_int_eq(x.calls, 1);
+    ck_assert_int_eq(x.rc, 0);
+    ck_assert_str_eq(x.webhook_id, raw_text("SELECT webhook_id FROM delivery WHERE id=1"));
+    ck_assert_int_eq(x.body[0] == '{', 1);
+    ck_assert_str_eq(raw_text("SELECT status||','||attempts FROM delivery WHERE id=1"),
+                     "delivered,1");
+    /* not pending any more: not given again */
+    x.calls = 0;
+    ck_assert_int_eq(ar_outbox_get(s, 1, send_cb, &x, err, sizeof(err)), 0);
+    ck_assert_int_eq(x.calls, 0);
+    ar_store_close(w);
+    ar_store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -379,6 +427,7 @@ int main(void)
     tcase_add_test(tc, test_plan_batches_and_routing);
     tcase_add_test(tc, test_outcomes_and_state);
     tcase_add_test(tc, test_state_owner_columns_when_present);
+    tcase_add_test(tc, test_outcome_recorded_while_the_writer_commits);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
