@@ -179,7 +179,7 @@ int cmd_endpoints(int argc, char **argv)
     struct ar_config cfg;
     char err[1024];
     parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
-          "[--state documented|shadow|zombie|noise] [--owner TEAM] [--json]", 1);
+          "[--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] [--json]", 1);
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_endpoint_filter f = { .host = a.host, .method = a.method, .state = a.state,
                                     .owner = a.owner };

@@ -56,7 +56,7 @@ static const struct {
     { "stats", cmd_stats, "capture health: what was seen and what was missed" },
     { "import", cmd_import, "register OpenAPI/Swagger specs, Backstage catalogs, ownership rules" },
     { "sources", cmd_sources, "list the imported sources (or: sources remove PATH)" },
-    { "diff", cmd_diff, "documented, shadow, zombie, unused and noise endpoints per host" },
+    { "diff", cmd_diff, "documented, shadow, zombie, unused, noise and encrypted endpoints per host" },
     { "owner", cmd_owner, "owner METHOD URL: which team owns it, and why" },
     { "owners", cmd_owners, "teams and what they own" },
     { "export", cmd_export, "export openapi: the observed API as an OpenAPI 3.1 document" },

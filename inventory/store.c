@@ -2,7 +2,8 @@
  *
  * Schema (user_version 2, application_id 0x41524f53 "AROS"):
  *   endpoint(id, host, method, tmpl, rule, hits, first_seen, last_seen, hll)
- *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers
+ *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers;
+ *       rule "tls": a TLS-only host (SNI NAME, "*", "*", hits = connections)
  *   endpoint_status(endpoint_id -> endpoint ON DELETE CASCADE, code, count)
  *   endpoint_value(endpoint_id -> endpoint ON DELETE CASCADE, kind, value)
  *       kind in query, req_ct, resp_ct, auth, server
@@ -152,6 +153,8 @@ enum {
     ST_COLLAPSE_INS,
     ST_EP_BY_ID,
     ST_EP_VERDICT,
+    ST_EP_PLAIN,
+    ST_EP_TLS_DEL,
     ST__COUNT
 };
 
@@ -205,6 +208,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_EP_VERDICT] =
         "UPDATE endpoint SET state=?2,reason=?3,spec_source=?4,spec_pointer=?5,spec_tmpl=?6,"
         "owner=?7,owner_source=?8,owner_evidence=?9,owner_alt=?10 WHERE id=?1",
+    /* a plaintext endpoint on host name ?1, whatever its port or trailing dot
+     * (hosts are stored lower-case: ranges of the UNIQUE(host,...) index) */
+    [ST_EP_PLAIN] =
+        "SELECT 1 FROM endpoint WHERE rule<>'tls' AND (host=?1 OR host=?1||'.'"
+        " OR (host>?1||':' AND host<?1||';') OR (host>?1||'.:' AND host<?1||'.;')) LIMIT 1",
+    [ST_EP_TLS_DEL] =
+        "DELETE FROM endpoint WHERE host=?1 AND method='*' AND tmpl='*' AND rule='tls'",
 };
 
 struct tls_pending {
@@ -358,7 +368,7 @@ static double wallclock(void)
 
 static const char *static_rule(const char *r)
 {
-    static const char *const rules[] = { "pin", "spec", "typed", "collapse", "literal" };
+    static const char *const rules[] = { "pin", "spec", "typed", "collapse", "literal", "tls" };
     for (size_t i = 0; i < AR_ARRAY_LEN(rules); i++)
         if (r && strcmp(r, rules[i]) == 0)
             return rules[i];
@@ -827,7 +837,8 @@ int ar_store_each_tls_only(struct ar_store *s,
     size_t nhosts = 0;
     int ret = -1, rc;
     char buf[512];
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT host FROM endpoint", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT host FROM endpoint WHERE rule<>'tls'",
+                           -1, &q, NULL) != SQLITE_OK)
         goto dberr;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         host_name_only(col_text(q, 0), buf, sizeof(buf));
@@ -1214,6 +1225,76 @@ static int flush_tls(struct ar_store *s)
     return 0;
 }
 
+/* TLS-only hosts in the roster (#7). The hosts of the plaintext endpoints
+ * this flush wrote are no longer TLS-only: their encrypted rows go (no outbox
+ * event, as for a row a collapse renames; their connections stay counted in
+ * tls_host). Then every TLS server name of the period that has no plaintext
+ * endpoint (host compared without port) gets or adds to its encrypted row:
+ * host = the name, method and template "*", rule "tls", hits = connections.
+ * Those rows are judged (state encrypted) and a new one gets its
+ * endpoint.new outbox row like any new endpoint. */
+static int flush_tls_endpoints(struct flush_ctx *fx, struct ar_catalog *cat)
+{
+    struct ar_store *s = fx->s;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int ret = -1;
+    char buf[512];
+    if (cat) {
+        size_t pos = 0;
+        struct ar_endpoint *e;
+        while ((e = ar_catalog_iter(cat, &pos))) {
+            host_name_only(e->host, buf, sizeof(buf));
+            if (n && !strcmp(names[n - 1], buf))
+                continue;       /* the common case of a run of one host */
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                names = ar_xrealloc(names, cap * sizeof(*names));
+            }
+            names[n++] = ar_xstrdup(buf);
+        }
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (i && !strcmp(names[i], names[i - 1]))
+            continue;
+        sqlite3_stmt *st = stmt(s, ST_EP_TLS_DEL);
+        if (!st)
+            goto out;
+        sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+        if (step_done(st) < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < s->ntls; i++) {
+        const struct tls_pending *p = &s->tls[i];
+        sqlite3_stmt *st = stmt(s, ST_EP_PLAIN);
+        int64_t one;
+        int found;
+        if (!st)
+            goto out;
+        sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+        if (step_int(st, &one, &found) < 0)
+            goto out;
+        if (found)
+            continue;
+        struct ar_endpoint *e = ar_endpoint_new(p->name, "*", "*", "tls");
+        e->hits = p->conns;
+        e->first_seen = p->first;
+        e->last_seen = p->last;
+        int rc = upsert_endpoint(fx, e);
+        ar_endpoint_free(e);
+        if (rc < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return ret;
+}
+
 /* ---- verdicts ---------------------------------------------------------- */
 
 void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud)
@@ -1357,6 +1438,9 @@ int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templat
             if (upsert_endpoint(&fx, e) < 0)
                 goto fail;
     }
+    step = "TLS-only hosts";
+    if (flush_tls_endpoints(&fx, cat) < 0)
+        goto fail;
     step = "verdicts";
     for (size_t i = 0; i < s->ntouched; i++) {
         int64_t id = s->touched[i] < 0 ? -s->touched[i] : s->touched[i];
@@ -1566,7 +1650,8 @@ int ar_store_each_host_share(struct ar_store *s,
 {
     static const char *const sql[2] = {
         "SELECT server_name, conns FROM tls_host",
-        "SELECT host, sum(hits) FROM endpoint GROUP BY host",
+        /* the encrypted rows (rule tls) count TLS connections, not exchanges */
+        "SELECT host, sum(hits) FROM endpoint WHERE rule<>'tls' GROUP BY host",
     };
     struct host_share *v = NULL;
     size_t n = 0;

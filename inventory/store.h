@@ -33,8 +33,11 @@ int ar_store_load_collapses(struct ar_store *s, struct ar_templater *tp, char *e
 
 /* One transaction: merge every catalog endpoint into the roster (hits add up),
  * persist the templater's collapses (merging older rows they now cover), add
- * the counters delta and TLS hosts of this period. Returns 0 or -1 (nothing
- * written). The caller clears the catalog after success; cat, tp and delta
+ * the counters delta and TLS hosts of this period. A TLS server name of the
+ * period with no plaintext endpoint on its host (port aside) becomes or adds
+ * to the row (NAME, "*", "*", rule "tls", hits = connections); a plaintext
+ * endpoint written for a host deletes that host's "tls" row. Returns 0 or -1
+ * (nothing written). The caller clears the catalog after success; cat, tp and delta
  * may be NULL. The counters of one store handle form one run. */
 int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templater *tp,
                    const struct ar_counters *delta, char *err, size_t errsz);
@@ -62,7 +65,8 @@ int ar_store_each_endpoint(struct ar_store *s, const struct ar_endpoint_filter *
                            char *err, size_t errsz);
 
 /* Totals of every counter over all runs, number of runs, TLS-only hosts
- * (SNI seen, no HTTP endpoint on that host). */
+ * (SNI seen, no plaintext HTTP endpoint on that host: the rows of rule "tls"
+ * are not plaintext). */
 struct ar_store_stats {
     struct ar_counters total;
     uint64_t runs;
@@ -120,7 +124,8 @@ void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud);
 int64_t ar_store_judge_all(struct ar_store *s, char *err, size_t errsz);
 
 /* Per host (name without port, lower-case), in host order: TLS connections
- * seen (tls_host) and plaintext HTTP exchanges (sum of endpoint hits). The
+ * seen (tls_host) and plaintext HTTP exchanges (sum of endpoint hits, rows of
+ * rule "tls" left out). The
  * store keeps exchanges, not plaintext connections, so
  * tls / (tls + exchanges) is a lower bound of the share of connections that
  * were encrypted (a plaintext connection carries one exchange or more).

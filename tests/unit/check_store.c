@@ -392,7 +392,7 @@ START_TEST(test_failed_flush_writes_nothing)
 
     struct eps l;
     list(s, NULL, NULL, &l);
-    ck_assert_uint_eq(l.n, 1);                  /* /b not there */
+    ck_assert_uint_eq(l.n, 1);                  /* /b, tls.test's row not there */
     ck_assert_uint_eq(l.e[0].hits, 1);          /* /a not incremented */
     struct ar_store_stats st;
     ck_assert_int_eq(ar_store_stats(s, &st, err, sizeof(err)), 0);
@@ -402,8 +402,12 @@ START_TEST(test_failed_flush_writes_nothing)
     ck_assert_int_eq(raw_exec(dbpath, "DROP TRIGGER no_tls"), 0);
     flush(s, cat, tp, &delta);
     list(s, NULL, NULL, &l);
-    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.e[0].tmpl, "/a");
     ck_assert_uint_eq(l.e[0].hits, 2);
+    ck_assert_str_eq(l.e[1].tmpl, "/b");
+    ck_assert_str_eq(l.e[2].host, "tls.test");  /* TLS only: its encrypted row (#7) */
+    ck_assert_str_eq(l.e[2].rule, "tls");
     ck_assert_int_eq(ar_store_stats(s, &st, err, sizeof(err)), 0);
     ck_assert_uint_eq(AR_GET(&st.total, packets), 10);
     ar_store_close(s);
@@ -504,6 +508,172 @@ START_TEST(test_tls_only_hosts)
     ck_assert_int_eq(t.n, 3);
     ck_assert_str_eq(t.name[0], "b1.tls.test");
     ck_assert_uint_eq(t.conns[0], 2);
+    ar_store_close(s);
+    ar_catalog_free(cat);
+    ar_templater_free(tp);
+}
+END_TEST
+
+static int judged;
+static void judge(void *ud, const struct ar_endpoint *e, struct ar_verdict *v);
+
+struct share_seen {
+    char host[8][64];
+    uint64_t tls[8], http[8];
+    int n;
+};
+
+static int collect_share(const char *host, uint64_t tls, uint64_t http, void *ud)
+{
+    struct share_seen *t = ud;
+    ck_assert_int_lt(t->n, 8);
+    snprintf(t->host[t->n], 64, "%s", host);
+    t->tls[t->n] = tls;
+    t->http[t->n++] = http;
+    return 0;
+}
+
+/* "event host method template rule hits\n" for every outbox row, in order */
+static int outbox_line(void *ud, int n, char **v, char **names)
+{
+    (void)names;
+    char *out = ud;
+    size_t len = strlen(out);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, 2048 - len, "%s%s", i ? " " : "", v[i] ? v[i] : "-");
+    snprintf(out + len, 2048 - len, "\n");
+    return 0;
+}
+
+static void outbox_text(char out[2048])
+{
+    sqlite3 *db;
+    out[0] = '\0';
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), 0);
+    sqlite3_busy_timeout(db, 5000);
+    ck_assert_int_eq(sqlite3_exec(db, "SELECT event, payload->>'host', payload->>'method',"
+                                      " payload->>'template', payload->>'rule', payload->>'hits'"
+                                      " FROM outbox ORDER BY id", outbox_line, out, NULL), 0);
+    sqlite3_close(db);
+}
+
+/* #7: a TLS server name with no plaintext endpoint on its host (port and case
+ * aside) is a roster row: host = the name, method and template "*", rule
+ * tls, hits = connections, first/last seen = the TLS times, with its
+ * endpoint.new; stats do not count it as plaintext; a later plaintext
+ * endpoint on that host removes it (no outbox event). */
+START_TEST(test_tls_only_hosts_are_endpoints)
+{
+    struct ar_templater *tp = ar_templater_new(&lim, &ctr);
+    struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
+    struct ar_store *s = open_rw();
+    struct ar_exchange x = xch(1, "GET", "api.shop.test:8443", "/", 200);
+    ar_catalog_add(cat, &x);
+    ar_store_note_tls(s, "API.Shop.Test", "h2", 1);      /* api.shop.test:8443 covers it */
+    ar_store_note_tls(s, "only.tls.test", "", 20);
+    ar_store_note_tls(s, "Only.TLS.test.", "h2", 10);
+    ar_store_note_tls(s, "only.tls.test", "", 30);
+    ar_store_note_tls(s, "later.tls.test", "", 5);
+    flush(s, cat, tp, NULL);
+
+    struct eps l;
+    list(s, NULL, NULL, &l);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.e[0].host, "api.shop.test:8443");
+    ck_assert_str_eq(l.e[0].rule, "literal");
+    struct ep *e = &l.e[1];
+    ck_assert_str_eq(e->host, "later.tls.test");
+    ck_assert_str_eq(e->method, "*");
+    ck_assert_str_eq(e->tmpl, "*");
+    ck_assert_str_eq(e->rule, "tls");
+    ck_assert_uint_eq(e->hits, 1);
+    ck_assert(e->first == 5 && e->last == 5);
+    e = &l.e[2];
+    ck_assert_str_eq(e->host, "only.tls.test");
+    ck_assert_str_eq(e->method, "*");
+    ck_assert_str_eq(e->tmpl, "*");
+    ck_assert_str_eq(e->rule, "tls");
+    ck_assert_uint_eq(e->hits, 3);
+    ck_assert(e->first == 10 && e->last == 30);
+    ck_assert_uint_eq(e->nstatuses, 0);
+    ck_assert_uint_eq(e->nservers + e->nquery + e->nauth + e->nresp, 0);
+    ck_assert_uint_eq(e->clients, 0);
+    char ob[2048];
+    outbox_text(ob);
+    ck_assert_str_eq(ob, "endpoint.new api.shop.test:8443 GET / literal 1\n"
+                         "endpoint.new only.tls.test * * tls 3\n"
+                         "endpoint.new later.tls.test * * tls 1\n");
+
+    /* stats: the encrypted rows are neither plaintext endpoints nor exchanges */
+    struct tls_seen t = { .n = 0 };
+    ck_assert_int_eq(ar_store_each_tls_only(s, collect_tls, &t, err, sizeof(err)), 0);
+    ck_assert_int_eq(t.n, 2);
+    ck_assert_str_eq(t.name[0], "later.tls.test");
+    ck_assert_str_eq(t.name[1], "only.tls.test");
+    ck_assert_uint_eq(t.conns[1], 3);
+    struct share_seen sh = { .n = 0 };
+    ck_assert_int_eq(ar_store_each_host_share(s, collect_share, &sh, err, sizeof(err)), 0);
+    ck_assert_int_eq(sh.n, 3);
+    ck_assert_str_eq(sh.host[0], "api.shop.test");
+    ck_assert_uint_eq(sh.tls[0], 1);
+    ck_assert_uint_eq(sh.http[0], 1);
+    ck_assert_str_eq(sh.host[2], "only.tls.test");
+    ck_assert_uint_eq(sh.tls[2], 3);
+    ck_assert_uint_eq(sh.http[2], 0);
+
+    /* more connections later: the same row adds up, no second endpoint.new */
+    ar_store_note_tls(s, "only.tls.test", "", 40);
+    flush(s, cat, tp, NULL);
+    list(s, "only.tls.test", NULL, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.e[0].hits, 4);
+    ck_assert(l.e[0].first == 10 && l.e[0].last == 40);
+    ck_assert_int_eq(ar_outbox_rows(s), 3);
+
+    /* plaintext on that host (another port) ends it; TLS of the same flush
+     * does not bring it back; a plaintext host in the same flush as its
+     * first TLS connection never gets one */
+    x = xch(50, "GET", "only.tls.test:8080", "/x", 200);
+    ar_catalog_add(cat, &x);
+    x = xch(51, "GET", "new.tls.test", "/", 200);
+    ar_catalog_add(cat, &x);
+    ar_store_note_tls(s, "only.tls.test", "", 50);
+    ar_store_note_tls(s, "new.tls.test", "", 51);
+    flush(s, cat, tp, NULL);
+    list(s, NULL, NULL, &l);
+    ck_assert_uint_eq(l.n, 4);
+    ck_assert_str_eq(l.e[0].host, "api.shop.test:8443");
+    ck_assert_str_eq(l.e[1].host, "later.tls.test");
+    ck_assert_str_eq(l.e[1].rule, "tls");
+    ck_assert_str_eq(l.e[2].host, "new.tls.test");
+    ck_assert_str_eq(l.e[2].rule, "literal");
+    ck_assert_str_eq(l.e[3].host, "only.tls.test:8080");
+    ck_assert_str_eq(l.e[3].rule, "literal");
+    outbox_text(ob);
+    ck_assert_str_eq(ob, "endpoint.new api.shop.test:8443 GET / literal 1\n"
+                         "endpoint.new only.tls.test * * tls 3\n"
+                         "endpoint.new later.tls.test * * tls 1\n"
+                         "endpoint.new only.tls.test:8080 GET /x literal 1\n"
+                         "endpoint.new new.tls.test GET / literal 1\n");
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(ar_store_each_tls_only(s, collect_tls, &t, err, sizeof(err)), 0);
+    ck_assert_int_eq(t.n, 1);
+    ck_assert_str_eq(t.name[0], "later.tls.test");
+    memset(&sh, 0, sizeof(sh));
+    ck_assert_int_eq(ar_store_each_host_share(s, collect_share, &sh, err, sizeof(err)), 0);
+    ck_assert_int_eq(sh.n, 4);
+    ck_assert_str_eq(sh.host[3], "only.tls.test");
+    ck_assert_uint_eq(sh.tls[3], 5);                    /* every connection still counted */
+    ck_assert_uint_eq(sh.http[3], 1);
+
+    /* a judge sees the encrypted row (rule tls) of every flush that wrote it */
+    ar_store_set_judge(s, judge, NULL);
+    judged = 0;
+    ar_store_note_tls(s, "later.tls.test", "", 60);
+    flush(s, cat, tp, NULL);
+    ck_assert_int_eq(judged, 1);
+    list(s, "later.tls.test", NULL, &l);
+    ck_assert_uint_eq(l.e[0].hits, 2);
     ar_store_close(s);
     ar_catalog_free(cat);
     ar_templater_free(tp);
@@ -834,6 +1004,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_failed_flush_writes_nothing);
     tcase_add_test(tc, test_stats_sum_runs);
     tcase_add_test(tc, test_tls_only_hosts);
+    tcase_add_test(tc, test_tls_only_hosts_are_endpoints);
     tcase_add_test(tc, test_value_bounds_across_flushes);
     tcase_add_test(tc, test_collapse_merges_stored_rows);
     tcase_add_test(tc, test_sources_put_replace_remove);
