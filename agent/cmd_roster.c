@@ -107,7 +107,7 @@ static void eplist_load(struct args *a, struct eplist *l, const char *host, cons
     l->v = NULL;
     l->n = 0;
     if (ar_store_each_endpoint(a->s, &f, keep_ep, l, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(a->s, err);
 }
 
 static void eplist_free(struct eplist *l)
@@ -377,7 +377,7 @@ int cmd_owner(int argc, char **argv)
     for (int i = 0; i < a.cfg.npins; i++)
         ar_templater_pin(tp, a.cfg.pins[i].host, a.cfg.pins[i].pattern);
     if (ar_store_load_collapses(a.s, tp, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(a.s, err);
     ar_model_seed_templater(a.m, tp);
     char tmpl[8192];
     const char *rule;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../core/util.h"
+#include "../inventory/store.h"
 #include "agent.h"
 
 #define DEFAULT_CONFIG "/etc/apiroster/apiroster.conf"
@@ -19,6 +20,11 @@ void ar_die(int code, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     exit(code);
+}
+
+void ar_die_store(const struct ar_store *s, const char *err)
+{
+    ar_die(ar_store_is_corrupt(s) ? AR_EXIT_USAGE : AR_EXIT_FAIL, "%s", err);
 }
 
 const char *ar_db_path(const char *flag, const struct ar_config *cfg)

@@ -1,7 +1,10 @@
 /* check_store.c - the SQLite roster: create, reopen, hits adding up, bounds,
- * refusing files that are not ours, readers during a write transaction,
- * rollback, run statistics, TLS-only hosts, collapse merges of older rows. */
+ * refusing files that are not ours, corrupt rosters of ours (refused by
+ * readers, moved aside and rebuilt by a capture's open), readers during a
+ * write transaction, rollback, run statistics, TLS-only hosts (and their
+ * encrypted rows), collapse merges of older rows. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -243,6 +246,28 @@ START_TEST(test_create_reopen_hits_add_up)
 }
 END_TEST
 
+/* Files named roster.db.corrupt-* in the test folder; the last name in *name. */
+static int count_corrupt_files_named(char *name, size_t namesz)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, "roster.db.corrupt-", 18)) {
+            n++;
+            if (name)
+                snprintf(name, namesz, "%s/%s", dir, de->d_name);
+        }
+    closedir(d);
+    return n;
+}
+
+static int count_corrupt_files(void)
+{
+    return count_corrupt_files_named(NULL, 0);
+}
+
 static void check_garbage(const char *content, size_t len)
 {
     int fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -253,13 +278,18 @@ static void check_garbage(const char *content, size_t len)
     char want[600];
     snprintf(want, sizeof(want), "%s: not an apiroster database (file is not a database)",
              dbpath);
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < 3; mode++) {
         struct ar_store *s = NULL;
-        ck_assert_int_eq(ar_store_open(dbpath, mode ? AR_STORE_RW : AR_STORE_RO, &s, err,
-                                       sizeof(err)), -1);
+        struct ar_store_rebuild rb;
+        if (mode == 2)              /* a capture: not ours, so never moved aside */
+            ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), -1);
+        else
+            ck_assert_int_eq(ar_store_open(dbpath, mode ? AR_STORE_RW : AR_STORE_RO, &s, err,
+                                           sizeof(err)), -1);
         ck_assert_ptr_null(s);
         ck_assert_str_eq(err, want);
     }
+    ck_assert_int_eq(count_corrupt_files(), 0);
     static char after[8192];
     size_t alen;
     read_file(dbpath, after, sizeof(after), &alen);
@@ -315,14 +345,206 @@ START_TEST(test_foreign_database_refused)
     struct ar_store *s = NULL;
     ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RW, &s, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "not an apiroster database"));
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "not an apiroster database"));
     read_file(dbpath, after, sizeof(after), &alen);
     ck_assert_uint_eq(alen, blen);
     ck_assert_mem_eq(before, after, blen);      /* not even switched to WAL */
+    ck_assert_int_eq(count_corrupt_files(), 0); /* never moved aside */
     /* another application's id, even without tables */
     unlink(dbpath);
     ck_assert_int_eq(raw_exec(dbpath, "PRAGMA application_id=1234"), 0);
     ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RW, &s, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "application_id 0x000004d2"));
+}
+END_TEST
+
+/* A roster of one run: GET and POST on h.test, 30 endpoints so that the
+ * endpoint table takes a few pages. Returns the file's size. */
+static size_t make_roster(void)
+{
+    struct ar_templater *tp = ar_templater_new(&lim, &ctr);
+    struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
+    struct ar_store *s = open_rw();
+    for (int i = 0; i < 30; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/api/v1/resource-number-%02d/with/a/long/name", i);
+        struct ar_exchange x = xch(100 + i, i % 2 ? "POST" : "GET", "h.test", path, 200);
+        ar_catalog_add(cat, &x);
+    }
+    flush(s, cat, tp, NULL);
+    ar_store_close(s);
+    ar_catalog_free(cat);
+    ar_templater_free(tp);
+    struct stat sb;
+    char wal[320];
+    snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+    ck_assert_int_eq(stat(dbpath, &sb), 0);
+    ck_assert(!exists(wal) && sb.st_size > 8 * 4096);
+    return (size_t)sb.st_size;
+}
+
+/* Overwrite pages first..last (1-based, 4 KiB) with garbage, the header kept. */
+static void garble_pages(int first, int last)
+{
+    static char junk[4096];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (char)((i * 7919u + 13u) & 0xff);
+    int fd = open(dbpath, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    for (int p = first; p <= last; p++)
+        ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), (off_t)(p - 1) * 4096), 4096);
+    close(fd);
+}
+
+static int count_all(const struct ar_endpoint *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* The database is derived data (DESIGN.md section 6): one of ours that is
+ * corrupt is refused by readers with a message saying so, and moved aside
+ * by a capture's open, byte for byte, for a fresh one. */
+START_TEST(test_corrupt_roster_refused_then_rebuilt)
+{
+    size_t size = make_roster();
+    garble_pages(2, 6);           /* the endpoint table and its neighbours */
+    static char before[1 << 20], after[1 << 20];
+    size_t blen, alen;
+    read_file(dbpath, before, sizeof(before), &blen);
+    ck_assert_uint_eq(blen, size);
+
+    /* a reader, and a writer that is not a capture (import, push), find it
+     * at open (quick_check: the file is small) and move nothing */
+    struct ar_store *s;
+    char want[700];
+    int n;
+    for (int mode = 0; mode < 2; mode++) {
+        s = NULL;
+        ck_assert_int_eq(ar_store_open(dbpath, mode ? AR_STORE_RW : AR_STORE_RO, &s, err,
+                                       sizeof(err)), -1);
+        ck_assert_ptr_null(s);
+        snprintf(want, sizeof(want), "%s: database is corrupt (quick_check: *** in database main "
+                 "*** Page 2: btreeInitPage() returns error code 11); the next capture moves it "
+                 "aside and rebuilds it", dbpath);
+        ck_assert_str_eq(err, want);
+    }
+    read_file(dbpath, after, sizeof(after), &alen);
+    ck_assert_uint_eq(alen, blen);
+    ck_assert_mem_eq(before, after, blen);
+    ck_assert_int_eq(count_corrupt_files(), 0);
+
+    /* a capture's open: quick_check finds it, the file goes aside as it is */
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 1);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(strncmp(rb.why, "quick_check: ", 13), 0);
+    ck_assert_ptr_null(strchr(rb.why, '\n'));
+    char moved[600];
+    ck_assert_int_eq(count_corrupt_files_named(moved, sizeof(moved)), 1);
+    ck_assert_str_eq(rb.moved, moved);
+    /* roster.db.corrupt-YYYYMMDDTHHMMSSZ */
+    const char *stamp = rb.moved + strlen(dbpath) + strlen(".corrupt-");
+    ck_assert_uint_eq(strlen(stamp), 16);
+    ck_assert(stamp[8] == 'T' && stamp[15] == 'Z');
+    ck_assert_uint_eq(strspn(stamp, "0123456789"), 8);
+    read_file(rb.moved, after, sizeof(after), &alen);
+    ck_assert_uint_eq(alen, blen);
+    ck_assert_mem_eq(before, after, blen);
+    static char side[sizeof(rb.moved) + 8];
+    snprintf(side, sizeof(side), "%s-wal", rb.moved);   /* nothing of ours went with it */
+    ck_assert(!exists(side));
+    /* the fresh roster is empty and at the current schema */
+    ck_assert_int_eq(ar_store_schema_version(s), 3);
+    n = 0;
+    ck_assert_int_eq(ar_store_each_endpoint(s, NULL, count_all, &n, err, sizeof(err)), 0);
+    ck_assert_int_eq(n, 0);
+    ar_store_close(s);
+
+    /* a sound roster is opened as it is by the same call */
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 0);
+    ck_assert_str_eq(rb.moved, "");
+    ar_store_close(s);
+    ck_assert_int_eq(count_corrupt_files(), 1);
+}
+END_TEST
+
+/* Above 32 MiB the readers skip quick_check at open (it would cost them
+ * 0.25 s and more): the corruption their reads meet is reported as such,
+ * and the capture's open (quick_check always) moves the file aside. */
+START_TEST(test_corrupt_big_roster_found_by_reads)
+{
+    make_roster();
+    /* an imported source of 33 MiB makes the file big; its pages come last */
+    size_t big = 33u << 20;
+    char *blob = ar_xmalloc(big);
+    for (size_t i = 0; i < big; i++)
+        blob[i] = (char)('a' + i % 26);
+    struct ar_store *s = open_rw();
+    struct ar_source src = { .path = "/big/CODEOWNERS", .kind = "rules", .sha256 = "00" };
+    struct ar_source_file f = { "/big/CODEOWNERS", blob, big };
+    ck_assert_msg(ar_store_source_put(s, &src, &f, 1, err, sizeof(err)) == 0, "%s", err);
+    ar_store_close(s);
+    free(blob);
+    struct stat sb;
+    ck_assert_int_eq(stat(dbpath, &sb), 0);
+    ck_assert_int_gt(sb.st_size, 32 << 20);
+    garble_pages(2, 6);
+
+    s = open_ro();                      /* header and schema are sound */
+    ck_assert(!ar_store_is_corrupt(s));
+    int n = 0;
+    ck_assert_int_eq(ar_store_each_endpoint(s, NULL, count_all, &n, err, sizeof(err)), -1);
+    char want[700];
+    snprintf(want, sizeof(want), "%s: database is corrupt (cannot read endpoints: database disk "
+             "image is malformed); the next capture moves it aside and rebuilds it", dbpath);
+    ck_assert_str_eq(err, want);
+    ck_assert(ar_store_is_corrupt(s));
+    ar_store_close(s);
+    ck_assert_int_eq(count_corrupt_files(), 0);
+
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 1);
+    ck_assert_int_eq(strncmp(rb.why, "quick_check: ", 13), 0);
+    ck_assert_int_eq(stat(rb.moved, &sb), 0);
+    ck_assert_int_gt(sb.st_size, 32 << 20);
+    ar_store_close(s);
+}
+END_TEST
+
+/* Cut short (a copy interrupted, a full disk) with our header still there:
+ * corrupt at open, for readers and writers alike; the capture rebuilds it. */
+START_TEST(test_truncated_roster_is_corrupt)
+{
+    size_t size = make_roster();
+    ck_assert_int_eq(truncate(dbpath, 3 * 4096), 0);
+    struct ar_store *s = NULL;
+    char want[700];
+    snprintf(want, sizeof(want), "%s: database is corrupt (truncated: the file has 12288 bytes, "
+             "its header says %zu); the next capture moves it aside and rebuilds it", dbpath,
+             size);
+    ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RO, &s, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RW, &s, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, want);        /* import, push: refused, not moved */
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(count_corrupt_files(), 0);
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 1);
+    snprintf(want, sizeof(want), "truncated: the file has 12288 bytes, its header says %zu", size);
+    ck_assert_str_eq(rb.why, want);
+    struct stat sb;
+    ck_assert_int_eq(stat(rb.moved, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 3 * 4096);
+    ar_store_close(s);
+    /* just the header (100 bytes) is still ours */
+    make_roster();
+    ck_assert_int_eq(truncate(dbpath, 100), 0);
+    ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RO, &s, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "database is corrupt (truncated: the file has 100 bytes"));
 }
 END_TEST
 
@@ -1000,6 +1222,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_ro_missing_fails);
     tcase_add_test(tc, test_newer_schema_refused);
     tcase_add_test(tc, test_foreign_database_refused);
+    tcase_add_test(tc, test_corrupt_roster_refused_then_rebuilt);
+    tcase_add_test(tc, test_truncated_roster_is_corrupt);
+    tcase_add_test(tc, test_corrupt_big_roster_found_by_reads);
     tcase_add_test(tc, test_reader_during_write_transaction);
     tcase_add_test(tc, test_failed_flush_writes_nothing);
     tcase_add_test(tc, test_stats_sum_runs);
