@@ -80,7 +80,8 @@ static int cmp_status(const void *a, const void *b)
 static void statuses_text(const struct ar_endpoint *e, char *out, size_t outsz)
 {
     struct ar_status_count *s = ar_xcalloc(e->nstatuses ? e->nstatuses : 1, sizeof(*s));
-    memcpy(s, e->statuses, e->nstatuses * sizeof(*s));
+    if (e->nstatuses)       /* an encrypted row has none (and no array) */
+        memcpy(s, e->statuses, e->nstatuses * sizeof(*s));
     qsort(s, e->nstatuses, sizeof(*s), cmp_status);
     size_t len = 0;
     out[0] = '\0';
