@@ -15,6 +15,9 @@ struct ar_templater;
 
 /* Print "apiroster: msg" and exit with code. */
 void ar_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* A failed read or write of the store s: err and exit 2 when the database
+ * was found corrupt (bad input: the next capture rebuilds it), else 1. */
+void ar_die_store(const struct ar_store *s, const char *err) __attribute__((noreturn));
 
 /* --db, else $APIROSTER_DB, else the config's [inventory] db, else ./apiroster.db */
 const char *ar_db_path(const char *flag, const struct ar_config *cfg);

@@ -265,7 +265,7 @@ int cmd_capture(int argc, char **argv)
     if (ar_capture_check(files, nfiles, filter, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
     r.db_path = ar_db_path(db, &r.cfg);
-    if (ar_store_open(r.db_path, AR_STORE_RW, &r.store, err, sizeof(err)) < 0)
+    if (!(r.store = ar_roster_open_capture(r.db_path, &r.cfg, err, sizeof(err))))
         ar_die(AR_EXIT_USAGE, "%s", err);
     ar_store_set_limits(r.store, &r.cfg.lim, &r.ctr);
 
@@ -305,6 +305,9 @@ int cmd_capture(int argc, char **argv)
         fclose(r.tfp);
     summary(&r, secs, json);
 
+    /* a flush that found the database corrupt: bad input, the next capture rebuilds it */
+    int code = !r.flush_failed ? AR_EXIT_OK
+                               : ar_store_is_corrupt(r.store) ? AR_EXIT_USAGE : AR_EXIT_FAIL;
     ar_catalog_free(r.cat);
     ar_templater_free(r.tp);
     ar_store_close(r.store);
@@ -312,5 +315,5 @@ int cmd_capture(int argc, char **argv)
     ar_json_free(&r.j);
     ar_config_free(&r.cfg);
     free(files);
-    return r.flush_failed ? AR_EXIT_FAIL : AR_EXIT_OK;
+    return code;
 }

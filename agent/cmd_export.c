@@ -41,7 +41,7 @@ int cmd_export(int argc, char **argv)
     struct ar_json j;
     ar_json_init(&j);
     if (ar_openapi_document(s, host, owner, &j, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(s, err);
     ar_store_close(s);
     ar_json_append(&j, "\n", 1);
     FILE *fp = output ? fopen(output, "w") : stdout;

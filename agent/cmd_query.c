@@ -80,7 +80,8 @@ static int cmp_status(const void *a, const void *b)
 static void statuses_text(const struct ar_endpoint *e, char *out, size_t outsz)
 {
     struct ar_status_count *s = ar_xcalloc(e->nstatuses ? e->nstatuses : 1, sizeof(*s));
-    memcpy(s, e->statuses, e->nstatuses * sizeof(*s));
+    if (e->nstatuses)       /* an encrypted row has none (and no array) */
+        memcpy(s, e->statuses, e->nstatuses * sizeof(*s));
     qsort(s, e->nstatuses, sizeof(*s), cmp_status);
     size_t len = 0;
     out[0] = '\0';
@@ -179,7 +180,7 @@ int cmd_endpoints(int argc, char **argv)
     struct ar_config cfg;
     char err[1024];
     parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
-          "[--state documented|shadow|zombie|noise] [--owner TEAM] [--json]", 1);
+          "[--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] [--json]", 1);
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_endpoint_filter f = { .host = a.host, .method = a.method, .state = a.state,
                                     .owner = a.owner };
@@ -193,7 +194,7 @@ int cmd_endpoints(int argc, char **argv)
         printf("%-28s %-7s %-48s %8s  %-10s %-20s %-24s %s\n", "HOST", "METHOD", "PATH", "HITS",
                "STATE", "OWNER", "STATUSES", "RULE");
     if (ar_store_each_endpoint(s, &f, print_endpoint, &o, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(s, err);
     if (a.json) {
         ar_json_arr_close(&o.j);
         ar_json_append(&o.j, "\n", 1);
@@ -257,7 +258,7 @@ int cmd_stats(int argc, char **argv)
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_store_stats st;
     if (ar_store_stats(s, &st, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(s, err);
     struct ar_json j;
     ar_json_init(&j);
     struct tls_out t = { &j, a.json };
@@ -281,7 +282,7 @@ int cmd_stats(int argc, char **argv)
         printf("TLS-only hosts (SNI seen, no plaintext HTTP endpoint):\n");
     }
     if (ar_store_each_tls_only(s, print_tls, &t, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(s, err);
     if (a.json) {
         ar_json_arr_close(&j);
         ar_json_key(&j, "hosts");
@@ -295,7 +296,7 @@ int cmd_stats(int argc, char **argv)
         printf("hosts: TLS connections, plaintext HTTP exchanges, encrypted share (at least):\n");
     }
     if (ar_store_each_host_share(s, print_share, &t, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(s, err);
     if (a.json) {
         ar_json_arr_close(&j);
         ar_json_obj_close(&j);

@@ -107,7 +107,7 @@ static void eplist_load(struct args *a, struct eplist *l, const char *host, cons
     l->v = NULL;
     l->n = 0;
     if (ar_store_each_endpoint(a->s, &f, keep_ep, l, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(a->s, err);
 }
 
 static void eplist_free(struct eplist *l)
@@ -172,7 +172,9 @@ static void unused_free(struct unused *u, size_t n)
 
 /* ---- diff ------------------------------------------------------------- */
 
-static const char *const states[] = { "documented", "shadow", "zombie", "unused", "noise" };
+/* encrypted: a TLS-only host (rule tls, #7), counted per host like any endpoint */
+static const char *const states[] = { "documented", "shadow", "zombie", "unused", "noise",
+                                      "encrypted" };
 
 static int state_idx(const char *s)
 {
@@ -238,8 +240,8 @@ int cmd_diff(int argc, char **argv)
         ar_json_key(&j, "hosts");
         ar_json_arr_open(&j);
     } else {
-        printf("%-32s %10s %8s %8s %8s %8s\n", "HOST", "DOCUMENTED", "SHADOW", "ZOMBIE", "UNUSED",
-               "NOISE");
+        printf("%-32s %10s %8s %8s %8s %8s %9s\n", "HOST", "DOCUMENTED", "SHADOW", "ZOMBIE",
+               "UNUSED", "NOISE", "ENCRYPTED");
     }
     for (size_t h = 0; h < nh; h++) {
         uint64_t c[AR_ARRAY_LEN(states)] = { 0 };
@@ -252,8 +254,9 @@ int cmd_diff(int argc, char **argv)
         for (size_t k = 0; k < AR_ARRAY_LEN(states); k++)
             total[k] += c[k];
         if (!a.json) {
-            printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
-                   hosts[h][0] ? hosts[h] : "(any host)", c[0], c[1], c[2], c[3], c[4]);
+            printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+                   " %9" PRIu64 "\n", hosts[h][0] ? hosts[h] : "(any host)", c[0], c[1], c[2],
+                   c[3], c[4], c[5]);
             continue;
         }
         ar_json_obj_open(&j);
@@ -292,8 +295,9 @@ int cmd_diff(int argc, char **argv)
         ar_json_obj_close(&j);
         flush_json(&j, stdout);
     } else {
-        printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
-               "total", total[0], total[1], total[2], total[3], total[4]);
+        printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+               " %9" PRIu64 "\n", "total", total[0], total[1], total[2], total[3], total[4],
+               total[5]);
         for (size_t i = 0; i < l.n; i++) {
             const struct ar_endpoint *e = l.v[i];
             int k = state_idx(e->v.state);
@@ -373,7 +377,7 @@ int cmd_owner(int argc, char **argv)
     for (int i = 0; i < a.cfg.npins; i++)
         ar_templater_pin(tp, a.cfg.pins[i].host, a.cfg.pins[i].pattern);
     if (ar_store_load_collapses(a.s, tp, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(a.s, err);
     ar_model_seed_templater(a.m, tp);
     char tmpl[8192];
     const char *rule;
@@ -504,13 +508,14 @@ int cmd_owners(int argc, char **argv)
     if (a.json)
         ar_json_arr_open(&j);
     else
-        printf("%-32s %9s %10s %7s %7s %7s %7s\n", "OWNER", "ENDPOINTS", "DOCUMENTED", "SHADOW",
-               "ZOMBIE", "UNUSED", "NOISE");
+        printf("%-32s %9s %10s %7s %7s %7s %7s %9s\n", "OWNER", "ENDPOINTS", "DOCUMENTED",
+               "SHADOW", "ZOMBIE", "UNUSED", "NOISE", "ENCRYPTED");
     for (size_t i = 0; i < nt; i++) {
         if (!a.json) {
             printf("%-32s %9" PRIu64 " %10" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
-                   " %7" PRIu64 "\n", t[i].name ? t[i].name : "(unowned)", t[i].endpoints,
-                   t[i].c[0], t[i].c[1], t[i].c[2], t[i].c[3], t[i].c[4]);
+                   " %7" PRIu64 " %9" PRIu64 "\n", t[i].name ? t[i].name : "(unowned)",
+                   t[i].endpoints, t[i].c[0], t[i].c[1], t[i].c[2], t[i].c[3], t[i].c[4],
+                   t[i].c[5]);
         } else {
             ar_json_obj_open(&j);
             ar_json_kstr(&j, "owner", t[i].name);

@@ -57,11 +57,12 @@ int cmd_import(int argc, char **argv)
     }
     ar_store_set_judge(s, ar_model_judge, m);
     int64_t changed = ar_store_judge_all(s, err, sizeof(err));
+    int corrupt = ar_store_is_corrupt(s);
     ar_store_close(s);
     ar_model_free(m);
     ar_config_free(&cfg);
     if (changed < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die(corrupt ? AR_EXIT_USAGE : AR_EXIT_FAIL, "%s", err);
     printf("%d source%s imported; %" PRId64 " endpoint%s changed state or owner\n", n,
            n == 1 ? "" : "s", changed, changed == 1 ? "" : "s");
     return AR_EXIT_OK;
@@ -141,7 +142,7 @@ int cmd_sources(int argc, char **argv)
             const char *p = realpath(argv[i], abs) ? abs : argv[i];
             int r = ar_store_source_remove(s, p, err, sizeof(err));
             if (r < 0)
-                ar_die(AR_EXIT_FAIL, "%s", err);
+                ar_die_store(s, err);
             if (r == 1) {
                 fprintf(stderr, "apiroster: %s: no such source\n", argv[i]);
                 rc = AR_EXIT_USAGE;
@@ -154,7 +155,7 @@ int cmd_sources(int argc, char **argv)
             ar_die(AR_EXIT_USAGE, "%s", err);
         ar_store_set_judge(s, ar_model_judge, m);
         if (ar_store_judge_all(s, err, sizeof(err)) < 0)
-            ar_die(AR_EXIT_FAIL, "%s", err);
+            ar_die_store(s, err);
         ar_store_close(s);
         ar_model_free(m);
         ar_config_free(&cfg);
@@ -168,7 +169,7 @@ int cmd_sources(int argc, char **argv)
         printf("%-8s %-12s %6s %4s  %-12s  %s\n", "KIND", "FORMAT", "ITEMS", "WARN", "SHA256",
                "PATH");
     if (ar_store_each_source(s, print_source, &o, err, sizeof(err)) < 0)
-        ar_die(AR_EXIT_FAIL, "%s", err);
+        ar_die_store(s, err);
     if (json) {
         ar_json_arr_close(&o.j);
         ar_json_append(&o.j, "\n", 1);

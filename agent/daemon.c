@@ -55,6 +55,7 @@
 #include "../inventory/store.h"
 #include "../inventory/template.h"
 #include "agent.h"
+#include "roster.h"
 
 /* ---- TLS server names seen between two hand-offs ------------------------ */
 
@@ -798,7 +799,7 @@ int ar_capture_live(const struct ar_live_args *a)
             (unsigned)pv.uid);
 
     /* the database is opened as that user, so every file SQLite makes is its own */
-    if (ar_store_open(L.db_path, AR_STORE_RW, &L.store, err, sizeof(err)) < 0)
+    if (!(L.store = ar_roster_open_capture(L.db_path, &L.cfg, err, sizeof(err))))
         ar_die(AR_EXIT_USAGE, "%s%s", err,
                pv.dropped ? " (the database and its directory must be writable by the "
                             "capture user: see [capture] user)" : "");

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../core/util.h"
+#include "../inventory/store.h"
 #include "agent.h"
 
 #define DEFAULT_CONFIG "/etc/apiroster/apiroster.conf"
@@ -19,6 +20,11 @@ void ar_die(int code, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     exit(code);
+}
+
+void ar_die_store(const struct ar_store *s, const char *err)
+{
+    ar_die(ar_store_is_corrupt(s) ? AR_EXIT_USAGE : AR_EXIT_FAIL, "%s", err);
 }
 
 const char *ar_db_path(const char *flag, const struct ar_config *cfg)
@@ -56,7 +62,7 @@ static const struct {
     { "stats", cmd_stats, "capture health: what was seen and what was missed" },
     { "import", cmd_import, "register OpenAPI/Swagger specs, Backstage catalogs, ownership rules" },
     { "sources", cmd_sources, "list the imported sources (or: sources remove PATH)" },
-    { "diff", cmd_diff, "documented, shadow, zombie, unused and noise endpoints per host" },
+    { "diff", cmd_diff, "documented, shadow, zombie, unused, noise and encrypted endpoints per host" },
     { "owner", cmd_owner, "owner METHOD URL: which team owns it, and why" },
     { "owners", cmd_owners, "teams and what they own" },
     { "export", cmd_export, "export openapi: the observed API as an OpenAPI 3.1 document" },

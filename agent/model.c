@@ -491,8 +491,21 @@ void ar_model_judge(void *ud, const struct ar_endpoint *e, struct ar_verdict *v)
 {
     const struct ar_model *m = ud;
     struct ar_spec_match sm;
-    enum ar_match_kind k = ar_specset_match(m->ss, e->host, e->method, e->tmpl, &sm);
-    if (k == AR_MATCH_OP) {
+    /* A TLS-only host (rule tls, method and template "*", #7): encrypted, no
+     * spec match; owned as its host root is (HOST + "/": pins, rules, host
+     * rules; no spec, no inferred owner), judged on a copy whose template is
+     * "/" (the stored row keeps "*"). */
+    int tls = e->rule && !strcmp(e->rule, "tls");
+    char root_tmpl[] = "/";
+    struct ar_endpoint root;
+    enum ar_match_kind k = AR_MATCH_NONE;
+    if (tls) {
+        root = *e;
+        root.tmpl = root_tmpl;
+        v->state = ar_xstrdup("encrypted");
+        v->reason = ar_xstrdup("TLS only: SNI seen, HTTP not visible here");
+        e = &root;
+    } else if ((k = ar_specset_match(m->ss, e->host, e->method, e->tmpl, &sm)) == AR_MATCH_OP) {
         const struct spec_src *ss = spec_of(m, sm.spec);
         int api_deprecated = ss && ss->api && ss->api->lifecycle &&
                              ar_strcaseeq(ss->api->lifecycle, "deprecated");

@@ -7,7 +7,8 @@
  *   state   documented | zombie (deprecated operation, or its catalog API's
  *           lifecycle is deprecated) | shadow (reason "unknown path" or
  *           "undocumented method") | noise (would be shadow, and only ever
- *           answered 404/405);
+ *           answered 404/405) | encrypted (a TLS-only host: rule tls, method
+ *           and template "*"; owned as HOST + "/" by pins, rules and host rules);
  *   owner   by precedence pin > spec (x-owner) > catalog (the API entity whose
  *           definition is the matched spec, then the Components providing it) >
  *           rules (CODEOWNERS syntax over host/path) > host rules > inferred

@@ -35,7 +35,8 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void load(struct ar_pusher *p, struct ar_config *cfg, int first)
+/* Replace *cfg (initialized, or loaded before) with the config file as it is now. */
+static void load(struct ar_pusher *p, struct ar_config *cfg)
 {
     struct ar_config nc;
     char err[1024];
@@ -47,8 +48,7 @@ static void load(struct ar_pusher *p, struct ar_config *cfg, int first)
     }
     if (ar_push_check(&nc, err, sizeof(err)) < 0)
         ar_warn("push: %s (that target is skipped until it is fixed)", err);
-    if (!first)
-        ar_config_free(cfg);
+    ar_config_free(cfg);    /* also the defaults ar_config_init allocated */
     *cfg = nc;
 }
 
@@ -72,7 +72,7 @@ static void *pusher_main(void *arg)
     char err[1024];
 
     ar_config_init(&cfg);
-    load(p, &cfg, 1);
+    load(p, &cfg);
     double t0 = mono();
     for (int i = 0; i < AR_MAX_PUSH; i++)
         due[i] = t0 + (double)(i < cfg.npush ? cfg.push[i].interval : 0);
@@ -100,7 +100,7 @@ static void *pusher_main(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         if (reload) {
-            load(p, &cfg, 0);
+            load(p, &cfg);
             now = mono();
             for (int i = 0; i < cfg.npush; i++)
                 if (due[i] > now + (double)cfg.push[i].interval)

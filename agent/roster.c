@@ -12,6 +12,7 @@
 #include <time.h>
 #include <openssl/evp.h>
 #include "../core/json.h"
+#include "../core/log.h"
 #include "../core/util.h"
 #include "../inventory/spec.h"
 #include "agent.h"
@@ -362,6 +363,30 @@ int ar_import(struct ar_store *s, const char *const *paths, int npaths, const ch
 out:
     items_free(&w);
     return rc;
+}
+
+struct ar_store *ar_roster_open_capture(const char *path, const struct ar_config *cfg, char *err,
+                                        size_t errsz)
+{
+    struct ar_store *s;
+    struct ar_store_rebuild *rb = ar_xmalloc(sizeof(*rb));
+    int rc = ar_store_open_rebuild(path, &s, rb, err, errsz);
+    if (rc == 1) {
+        int nsrc = 0;
+        for (int i = 0; i < cfg->nitems; i++)
+            nsrc += !strcmp(cfg->items[i].key, "spec") || !strcmp(cfg->items[i].key, "catalog") ||
+                    !strcmp(cfg->items[i].key, "rules");
+        char also[512] = "";
+        if (nsrc)
+            snprintf(also, sizeof(also), " (the %d [sources] entr%s of %s %s imported now)", nsrc,
+                     nsrc == 1 ? "y" : "ies", cfg->path ? cfg->path : "the config",
+                     nsrc == 1 ? "is" : "are");
+        ar_warn("%s: database is corrupt (%s): moved aside to %s and rebuilt empty; sources "
+                "imported with `apiroster import` must be imported again%s", path, rb->why,
+                rb->moved, also);
+    }
+    free(rb);
+    return rc < 0 ? NULL : s;
 }
 
 int ar_roster_import_config(struct ar_store *s, const struct ar_config *cfg, char *err,

@@ -22,6 +22,14 @@ int ar_import(struct ar_store *s, const char *const *paths, int npaths, const ch
 int ar_roster_import_config(struct ar_store *s, const struct ar_config *cfg, char *err,
                             size_t errsz);
 
+/* Open the roster for a capture (file or live), at start: a corrupt database
+ * of ours is moved aside and rebuilt (ar_store_open_rebuild), with one
+ * warning line naming both paths and saying that sources imported by hand
+ * must be imported again (the config's [sources] are, by ar_roster_attach or
+ * the live start). Returns NULL with err on failure (exit 2 for the caller). */
+struct ar_store *ar_roster_open_capture(const char *path, const struct ar_config *cfg, char *err,
+                                        size_t errsz);
+
 /* For commands that write the roster: import the config's [sources], load the
  * model, seed tp with the spec templates (tp may be NULL) and make the model
  * the store's judge. Exits 2 on a bad source. Free with ar_model_free after

@@ -21,10 +21,7 @@
 
 static int ofail(struct ar_store *s, char *err, size_t errsz, const char *what)
 {
-    if (err && errsz)
-        snprintf(err, errsz, "%s: %s: %s", ar_store_path(s), what,
-                 sqlite3_errmsg(ar_store_db(s)));
-    return -1;
+    return ar_store_dbfail(s, err, errsz, what);
 }
 
 static double wall_now(void)

@@ -2,7 +2,8 @@
  *
  * Schema (user_version 2, application_id 0x41524f53 "AROS"):
  *   endpoint(id, host, method, tmpl, rule, hits, first_seen, last_seen, hll)
- *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers
+ *       UNIQUE(host, method, tmpl); hll is AR_HLL_REGS one-byte HyperLogLog registers;
+ *       rule "tls": a TLS-only host (SNI NAME, "*", "*", hits = connections)
  *   endpoint_status(endpoint_id -> endpoint ON DELETE CASCADE, code, count)
  *   endpoint_value(endpoint_id -> endpoint ON DELETE CASCADE, kind, value)
  *       kind in query, req_ct, resp_ct, auth, server
@@ -28,14 +29,17 @@
  * BEGIN IMMEDIATE transaction (a deferred one would fail with
  * SQLITE_BUSY_SNAPSHOT instead of waiting); every connection waits up to 5 s
  * on a lock. Nothing is written to a file before it is known to be a
- * database of ours. */
+ * database of ours; one of ours found corrupt is never written either, only
+ * moved aside by ar_store_open_rebuild (docs/decisions.md, Inventory). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <ctype.h>
 #include <sqlite3.h>
 #include "../core/hash.h"
@@ -45,6 +49,7 @@
 
 #define AR_APP_ID 0x41524f53            /* "AROS" */
 #define AR_BUSY_MS 5000
+#define AR_PATH_MAX 4096                /* Linux PATH_MAX */
 
 /* Migrations in order: migrations[i] takes user_version i to i + 1. Never edit
  * one that has shipped; append a new one. */
@@ -152,6 +157,8 @@ enum {
     ST_COLLAPSE_INS,
     ST_EP_BY_ID,
     ST_EP_VERDICT,
+    ST_EP_PLAIN,
+    ST_EP_TLS_DEL,
     ST__COUNT
 };
 
@@ -205,6 +212,13 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_EP_VERDICT] =
         "UPDATE endpoint SET state=?2,reason=?3,spec_source=?4,spec_pointer=?5,spec_tmpl=?6,"
         "owner=?7,owner_source=?8,owner_evidence=?9,owner_alt=?10 WHERE id=?1",
+    /* a plaintext endpoint on host name ?1, whatever its port or trailing dot
+     * (hosts are stored lower-case: ranges of the UNIQUE(host,...) index) */
+    [ST_EP_PLAIN] =
+        "SELECT 1 FROM endpoint WHERE rule<>'tls' AND (host=?1 OR host=?1||'.'"
+        " OR (host>?1||':' AND host<?1||';') OR (host>?1||'.:' AND host<?1||'.;')) LIMIT 1",
+    [ST_EP_TLS_DEL] =
+        "DELETE FROM endpoint WHERE host=?1 AND method='*' AND tmpl='*' AND rule='tls'",
 };
 
 struct tls_pending {
@@ -234,6 +248,8 @@ struct ar_store {
     void *judge_ud;
     int64_t *touched;           /* endpoint ids written by the current flush */
     size_t ntouched, touchedcap;
+    int corrupt;                /* an operation met SQLITE_CORRUPT / SQLITE_NOTADB */
+    char corrupt_why[600];      /* ... what it was doing */
 };
 
 /* ---- errors ----------------------------------------------------------- */
@@ -254,8 +270,30 @@ static int fail(char *err, size_t errsz, const char *path, const char *fmt, ...)
     return -1;
 }
 
+static int is_corrupt_rc(int rc)
+{
+    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+/* The one message of a corrupt database of ours, whoever meets it. */
+#define AR_CORRUPT_FMT "database is corrupt (%s); the next capture moves it aside and rebuilds it"
+
+static int corrupt_fail(struct ar_store *s, char *err, size_t errsz, const char *what)
+{
+    s->corrupt = 1;
+    ar_strlcpy(s->corrupt_why, what, sizeof(s->corrupt_why));
+    return fail(err, errsz, s->path, AR_CORRUPT_FMT, what);
+}
+
+/* A failed SQLite call: "PATH: what: message", or the corrupt message when
+ * SQLite found the file corrupt. */
 static int dbfail(struct ar_store *s, char *err, size_t errsz, const char *what)
 {
+    if (is_corrupt_rc(sqlite3_errcode(s->db))) {
+        char why[600];
+        snprintf(why, sizeof(why), "%s: %s", what, sqlite3_errmsg(s->db));
+        return corrupt_fail(s, err, errsz, why);
+    }
     return fail(err, errsz, s->path, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -287,9 +325,8 @@ static int exec(struct ar_store *s, const char *sql, char *err, size_t errsz, co
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fail(err, errsz, s->path, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
-        return -1;
+        return dbfail(s, err, errsz, what);
     }
     return 0;
 }
@@ -358,7 +395,7 @@ static double wallclock(void)
 
 static const char *static_rule(const char *r)
 {
-    static const char *const rules[] = { "pin", "spec", "typed", "collapse", "literal" };
+    static const char *const rules[] = { "pin", "spec", "typed", "collapse", "literal", "tls" };
     for (size_t i = 0; i < AR_ARRAY_LEN(rules); i++)
         if (r && strcmp(r, rules[i]) == 0)
             return rules[i];
@@ -386,6 +423,16 @@ const char *ar_store_path(const struct ar_store *s)
 int ar_store_writable(const struct ar_store *s)
 {
     return s->mode == AR_STORE_RW;
+}
+
+int ar_store_dbfail(struct ar_store *s, char *err, size_t errsz, const char *what)
+{
+    return dbfail(s, err, errsz, what);
+}
+
+int ar_store_is_corrupt(const struct ar_store *s)
+{
+    return s && s->corrupt;
 }
 
 /* ---- open / close ----------------------------------------------------- */
@@ -443,12 +490,119 @@ fail:
     return -1;
 }
 
-int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **out, char *err,
-                  size_t errsz)
+/* ---- what the file is, before SQLite reads it -------------------------- */
+
+/* The first 100 bytes of an SQLite file: the magic, the application_id (at
+ * 68), and the size the header gives the database (page size at 16, page
+ * count at 28; valid when the change counter at 24 equals the
+ * version-valid-for number at 92). */
+struct raw_header {
+    int ours;               /* "SQLite format 3\0" and our application_id */
+    uint64_t claimed;       /* bytes the header says (0: not known) */
+    uint64_t size;          /* bytes the file has */
+};
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void read_raw_header(const char *path, struct raw_header *h)
+{
+    unsigned char b[100];
+    struct stat sb;
+    memset(h, 0, sizeof(*h));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = pread(fd, b, sizeof(b), 0);
+    if (fstat(fd, &sb) == 0)
+        h->size = (uint64_t)sb.st_size;
+    close(fd);
+    if (n < 72 || memcmp(b, "SQLite format 3", 16) != 0)
+        return;
+    h->ours = be32(b + 68) == AR_APP_ID;
+    if (n == (ssize_t)sizeof(b) && be32(b + 24) == be32(b + 92)) {
+        uint32_t ps = (uint32_t)b[16] << 8 | b[17];
+        h->claimed = (uint64_t)(ps == 1 ? 65536 : ps) * be32(b + 28);
+    }
+}
+
+static const char *const side_sfx[3] = { "-wal", "-shm", "-journal" };
+
+static int side_exists(const char *path, const char *suffix)
+{
+    char p[AR_PATH_MAX + 256];
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    return lstat(p, &sb) == 0;
+}
+
+/* PRAGMA quick_check: 0 ok, 1 corrupt, -1 could not run; why says what. */
+static int quick_check(struct ar_store *s, char *why, size_t whysz)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &q, NULL), ret;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && !strcmp(col_text(q, 0), "ok")) {
+        ret = 0;
+    } else if (rc == SQLITE_ROW) {
+        snprintf(why, whysz, "quick_check: %s", col_text(q, 0));
+        ret = 1;
+    } else {
+        snprintf(why, whysz, "quick_check: %s", sqlite3_errmsg(s->db));
+        ret = is_corrupt_rc(rc) ? 1 : -1;
+    }
+    sqlite3_finalize(q);
+    for (char *c = why; *c; c++)        /* its rows may hold newlines: one line */
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    return ret;
+}
+
+/* Close a handle that failed to open. A WAL that held frames before we
+ * opened is never checkpointed on the way out (that would write into a file
+ * that is corrupt or not ours); one we made ourselves is empty, and closing
+ * as usual removes it and its -shm without writing to the database. */
+static void close_failed(struct ar_store *s, int wal_had_frames)
+{
+    if (s->db && wal_had_frames)
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    ar_store_close(s);
+}
+
+static int wal_has_frames(const char *path)
+{
+    char p[AR_PATH_MAX + 256];
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s-wal", path);
+    return lstat(p, &sb) == 0 && sb.st_size > 0;
+}
+
+#define OPEN_CORRUPT (-2)
+
+/* PRAGMA quick_check reads the whole file: about 30 ms for a roster of 10k
+ * endpoints (4 MiB), 0.25 s for 70k (30 MiB), 0.5-1.4 s for 200k (88 MiB)
+ * (docs/decisions.md). The writers of the roster run it at every start;
+ * every other command only when the file is at most this big, and beyond
+ * that reports the corruption its own reads meet. */
+#define AR_CHECK_ALWAYS 2
+#define AR_CHECK_SMALL 1
+#define AR_CHECK_SMALL_BYTES (32u << 20)
+
+/* Open path. check: AR_CHECK_ALWAYS or AR_CHECK_SMALL (PRAGMA quick_check
+ * when the file is at most AR_CHECK_SMALL_BYTES). Returns 0; -1 with err; or
+ * OPEN_CORRUPT when the file is ours (our application_id in its header) and
+ * corrupt: err holds the corrupt message, why what was found, and nothing
+ * was written to the file. */
+static int open_store(const char *path, enum ar_store_mode mode, int check, struct ar_store **out,
+                      char *why, size_t whysz, char *err, size_t errsz)
 {
     *out = NULL;
     if (err && errsz)
         err[0] = '\0';
+    why[0] = '\0';
     struct stat sb;
     if (mode == AR_STORE_RO && stat(path, &sb) != 0) {
         if (errno == ENOENT)
@@ -466,6 +620,20 @@ int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **o
     s->mode = mode;
     ar_limits_default(&s->deflim);
     ar_hash_key_random(&s->tlskey);
+    int64_t ntables, appid = 0, version;
+    int wal_frames = wal_has_frames(path);
+
+    /* Shorter than its header says, with no WAL or journal that could hold
+     * the rest: truncated (a copy cut short, a full disk). */
+    struct raw_header rh;
+    read_raw_header(path, &rh);
+    if (rh.ours && rh.claimed && rh.size < rh.claimed && !side_exists(path, "-wal") &&
+        !side_exists(path, "-journal")) {
+        snprintf(why, whysz, "truncated: the file has %llu bytes, its header says %llu",
+                 (unsigned long long)rh.size, (unsigned long long)rh.claimed);
+        goto corrupt;
+    }
+
     int flags = mode == AR_STORE_RO ? SQLITE_OPEN_READONLY
                                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
@@ -484,18 +652,26 @@ int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **o
     }
 
     /* Is it a database at all? Reading the schema reads the header; nothing is
-     * written yet (journal mode and schema come after this check). */
-    int64_t ntables, appid, version;
+     * written yet (journal mode and schema come after this check). A file
+     * that SQLite cannot read is ours (corrupt) only when its header says so. */
     int rc = query_int(s, "SELECT count(*) FROM sqlite_schema", &ntables);
     if (rc != SQLITE_OK) {
-        if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+        if (is_corrupt_rc(rc) && rh.ours) {
+            snprintf(why, whysz, "%s", sqlite3_errmsg(s->db));
+            goto corrupt;
+        }
+        if (is_corrupt_rc(rc))
             fail(err, errsz, path, "not an apiroster database (%s)", sqlite3_errmsg(s->db));
         else
             dbfail(s, err, errsz, "cannot read");
         goto fail;
     }
-    if (query_int(s, "PRAGMA application_id", &appid) != SQLITE_OK ||
-        query_int(s, "PRAGMA user_version", &version) != SQLITE_OK) {
+    if ((rc = query_int(s, "PRAGMA application_id", &appid)) != SQLITE_OK ||
+        (rc = query_int(s, "PRAGMA user_version", &version)) != SQLITE_OK) {
+        if (is_corrupt_rc(rc) && rh.ours) {
+            snprintf(why, whysz, "%s", sqlite3_errmsg(s->db));
+            goto corrupt;
+        }
         dbfail(s, err, errsz, "cannot read header");
         goto fail;
     }
@@ -508,6 +684,17 @@ int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **o
         fail(err, errsz, path, "database schema version %lld is newer than this apiroster "
              "supports (%d)", (long long)version, AR_SCHEMA_VERSION);
         goto fail;
+    }
+    if (appid == AR_APP_ID &&
+        (check == AR_CHECK_ALWAYS || (check == AR_CHECK_SMALL && rh.size <= AR_CHECK_SMALL_BYTES))) {
+        int q = quick_check(s, why, whysz);
+        if (q > 0)
+            goto corrupt;
+        if (q < 0) {
+            fail(err, errsz, path, "%s", why);
+            why[0] = '\0';
+            goto fail;
+        }
     }
 
     if (mode == AR_STORE_RO) {
@@ -531,9 +718,95 @@ int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **o
     }
     *out = s;
     return 0;
+corrupt:
+    fail(err, errsz, path, AR_CORRUPT_FMT, why);
+    close_failed(s, wal_frames);
+    return OPEN_CORRUPT;
 fail:
-    ar_store_close(s);
+    if (s->corrupt && appid == AR_APP_ID) {     /* met while configuring or upgrading */
+        snprintf(why, whysz, "%s", s->corrupt_why);
+        close_failed(s, wal_frames);
+        return OPEN_CORRUPT;
+    }
+    close_failed(s, wal_frames);
     return -1;
+}
+
+int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **out, char *err,
+                  size_t errsz)
+{
+    char why[600];
+    return open_store(path, mode, AR_CHECK_SMALL, out, why, sizeof(why), err, errsz) == 0 ? 0
+                                                                                       : -1;
+}
+
+/* Move the corrupt database and the side files that belong to it aside, to
+ * PATH.corrupt-STAMP (-wal, -shm, -journal keep their suffix, so that SQLite
+ * still reads the pair). had[i]: side_sfx[i] existed before we opened it; one
+ * our own open made holds nothing of the database and is removed (an empty
+ * WAL, its index). */
+static int move_aside(const char *path, const int had[3], char *moved, size_t movedsz, char *err,
+                      size_t errsz)
+{
+    char stamp[32], dst[AR_PATH_MAX + 96], a[AR_PATH_MAX + 64], b[AR_PATH_MAX + 160];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    if (strlen(path) >= AR_PATH_MAX)
+        return fail(err, errsz, path, "database is corrupt; its path is too long to move it");
+    for (int i = 0;; i++) {
+        if (i)
+            snprintf(dst, sizeof(dst), "%s.corrupt-%s.%d", path, stamp, i);
+        else
+            snprintf(dst, sizeof(dst), "%s.corrupt-%s", path, stamp);
+        int taken = side_exists(dst, "");
+        for (int k = 0; k < 3; k++)
+            taken |= side_exists(dst, side_sfx[k]);
+        if (!taken)
+            break;
+        if (i == 99)
+            return fail(err, errsz, path, "database is corrupt; cannot move it aside: %s exists",
+                        dst);
+    }
+    if (rename(path, dst) != 0)
+        return fail(err, errsz, path, "database is corrupt; cannot move it aside to %s: %s", dst,
+                    strerror(errno));
+    for (int k = 0; k < 3; k++) {
+        struct stat sb;
+        snprintf(a, sizeof(a), "%s%s", path, side_sfx[k]);
+        if (lstat(a, &sb) != 0)
+            continue;
+        if (!had[k] && (k != 0 || sb.st_size == 0)) {
+            unlink(a);
+            continue;
+        }
+        snprintf(b, sizeof(b), "%s%s", dst, side_sfx[k]);
+        if (rename(a, b) != 0)      /* a stale -wal next to a new database would corrupt it */
+            return fail(err, errsz, path, "database is corrupt, moved aside to %s, but %s cannot "
+                        "be moved to %s (%s): not rebuilt", dst, a, b, strerror(errno));
+    }
+    ar_strlcpy(moved, dst, movedsz);
+    return 0;
+}
+
+int ar_store_open_rebuild(const char *path, struct ar_store **out, struct ar_store_rebuild *rb,
+                          char *err, size_t errsz)
+{
+    int had[3];
+    memset(rb, 0, sizeof(*rb));
+    for (int k = 0; k < 3; k++)
+        had[k] = side_exists(path, side_sfx[k]);
+    int rc = open_store(path, AR_STORE_RW, AR_CHECK_ALWAYS, out, rb->why, sizeof(rb->why), err,
+                        errsz);
+    if (rc != OPEN_CORRUPT)
+        return rc;
+    if (move_aside(path, had, rb->moved, sizeof(rb->moved), err, errsz) < 0)
+        return -1;
+    char why[600];
+    if (open_store(path, AR_STORE_RW, AR_CHECK_SMALL, out, why, sizeof(why), err, errsz) != 0)
+        return -1;
+    return 1;
 }
 
 int ar_store_schema_version(struct ar_store *s)
@@ -827,7 +1100,8 @@ int ar_store_each_tls_only(struct ar_store *s,
     size_t nhosts = 0;
     int ret = -1, rc;
     char buf[512];
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT host FROM endpoint", -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT host FROM endpoint WHERE rule<>'tls'",
+                           -1, &q, NULL) != SQLITE_OK)
         goto dberr;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         host_name_only(col_text(q, 0), buf, sizeof(buf));
@@ -1214,6 +1488,76 @@ static int flush_tls(struct ar_store *s)
     return 0;
 }
 
+/* TLS-only hosts in the roster (#7). The hosts of the plaintext endpoints
+ * this flush wrote are no longer TLS-only: their encrypted rows go (no outbox
+ * event, as for a row a collapse renames; their connections stay counted in
+ * tls_host). Then every TLS server name of the period that has no plaintext
+ * endpoint (host compared without port) gets or adds to its encrypted row:
+ * host = the name, method and template "*", rule "tls", hits = connections.
+ * Those rows are judged (state encrypted) and a new one gets its
+ * endpoint.new outbox row like any new endpoint. */
+static int flush_tls_endpoints(struct flush_ctx *fx, struct ar_catalog *cat)
+{
+    struct ar_store *s = fx->s;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int ret = -1;
+    char buf[512];
+    if (cat) {
+        size_t pos = 0;
+        struct ar_endpoint *e;
+        while ((e = ar_catalog_iter(cat, &pos))) {
+            host_name_only(e->host, buf, sizeof(buf));
+            if (n && !strcmp(names[n - 1], buf))
+                continue;       /* the common case of a run of one host */
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                names = ar_xrealloc(names, cap * sizeof(*names));
+            }
+            names[n++] = ar_xstrdup(buf);
+        }
+    }
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        if (i && !strcmp(names[i], names[i - 1]))
+            continue;
+        sqlite3_stmt *st = stmt(s, ST_EP_TLS_DEL);
+        if (!st)
+            goto out;
+        sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+        if (step_done(st) < 0)
+            goto out;
+    }
+    for (size_t i = 0; i < s->ntls; i++) {
+        const struct tls_pending *p = &s->tls[i];
+        sqlite3_stmt *st = stmt(s, ST_EP_PLAIN);
+        int64_t one;
+        int found;
+        if (!st)
+            goto out;
+        sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+        if (step_int(st, &one, &found) < 0)
+            goto out;
+        if (found)
+            continue;
+        struct ar_endpoint *e = ar_endpoint_new(p->name, "*", "*", "tls");
+        e->hits = p->conns;
+        e->first_seen = p->first;
+        e->last_seen = p->last;
+        int rc = upsert_endpoint(fx, e);
+        ar_endpoint_free(e);
+        if (rc < 0)
+            goto out;
+    }
+    ret = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return ret;
+}
+
 /* ---- verdicts ---------------------------------------------------------- */
 
 void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud)
@@ -1357,6 +1701,9 @@ int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templat
             if (upsert_endpoint(&fx, e) < 0)
                 goto fail;
     }
+    step = "TLS-only hosts";
+    if (flush_tls_endpoints(&fx, cat) < 0)
+        goto fail;
     step = "verdicts";
     for (size_t i = 0; i < s->ntouched; i++) {
         int64_t id = s->touched[i] < 0 ? -s->touched[i] : s->touched[i];
@@ -1381,7 +1728,11 @@ int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templat
     return 0;
 fail:
     s->ntouched = 0;
-    fail(err, errsz, s->path, "flush: %s: %s", step, sqlite3_errmsg(s->db));
+    {
+        char what[64];
+        snprintf(what, sizeof(what), "flush: %s", step);
+        dbfail(s, err, errsz, what);
+    }
     for (int i = 0; i < ST__COUNT; i++)
         if (s->st[i])
             sqlite3_reset(s->st[i]);
@@ -1566,7 +1917,8 @@ int ar_store_each_host_share(struct ar_store *s,
 {
     static const char *const sql[2] = {
         "SELECT server_name, conns FROM tls_host",
-        "SELECT host, sum(hits) FROM endpoint GROUP BY host",
+        /* the encrypted rows (rule tls) count TLS connections, not exchanges */
+        "SELECT host, sum(hits) FROM endpoint WHERE rule<>'tls' GROUP BY host",
     };
     struct host_share *v = NULL;
     size_t n = 0;

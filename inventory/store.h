@@ -3,8 +3,10 @@
  * Versioned schema (PRAGMA user_version, migrations in order), WAL, one
  * BEGIN IMMEDIATE write transaction per flush, busy timeouts on every
  * connection so readers work while a capture writes. A file that is not a
- * database is an error naming the file (exit 2 for the caller), never
- * silently overwritten. */
+ * database of ours is an error naming the file (exit 2 for the caller), never
+ * modified. The database is derived data: one of ours found corrupt is moved
+ * aside and rebuilt by the writers of the roster (ar_store_open_rebuild),
+ * and refused by everyone else (ar_store_open) with a message saying so. */
 #ifndef AR_STORE_H
 #define AR_STORE_H
 
@@ -18,10 +20,38 @@ struct ar_store;
 
 enum ar_store_mode { AR_STORE_RO, AR_STORE_RW };
 
-/* Returns 0, or -1 with "PATH: reason" in err. RO on a missing file is an error. */
+/* Returns 0, or -1 with "PATH: reason" in err. RO on a missing file is an error.
+ * A database of ours (our application_id in its header) that is corrupt
+ * (SQLite says SQLITE_CORRUPT or SQLITE_NOTADB while reading its schema, or
+ * the file is shorter than its header says with no WAL beside it, or
+ * PRAGMA quick_check fails: run when the file is at most 32 MiB, about
+ * 70k endpoints, 0.25 s) is an error too: "PATH: database is corrupt
+ * (WHY); the next capture moves it aside and rebuilds it". Nothing is
+ * written to the file. Corruption met later (a bigger file, damage after
+ * the open) is reported the same way (ar_store_is_corrupt). */
 int ar_store_open(const char *path, enum ar_store_mode mode, struct ar_store **out,
                   char *err, size_t errsz);
+
+/* For the writers of the roster (capture, file and live), at start: as
+ * ar_store_open(RW), plus PRAGMA quick_check. A database of ours found
+ * corrupt is closed without a checkpoint, moved aside to
+ * PATH.corrupt-YYYYMMDDTHHMMSSZ (".N" added when that name is taken) with
+ * its -wal, -shm and -journal (which keep their suffix), and a fresh one is
+ * created at PATH. Returns 0 (opened as is), 1 (moved aside and rebuilt: rb
+ * says where and why), -1 (err; nothing moved, or it says how far it got).
+ * A file that is not ours is refused exactly as by ar_store_open. */
+struct ar_store_rebuild {
+    char moved[4352];       /* the corrupt file's new name */
+    char why[600];          /* what was wrong with it */
+};
+int ar_store_open_rebuild(const char *path, struct ar_store **out, struct ar_store_rebuild *rb,
+                          char *err, size_t errsz);
 void ar_store_close(struct ar_store *s);
+
+/* 1 once an operation on s met a corrupt database (SQLITE_CORRUPT or
+ * SQLITE_NOTADB): its error message then says "database is corrupt (...);
+ * the next capture moves it aside and rebuilds it" (bad input: exit 2). */
+int ar_store_is_corrupt(const struct ar_store *s);
 
 /* PRAGMA user_version of the open database (-1 on error), and the newest
  * version this build knows (a newer database is refused by ar_store_open). */
@@ -33,8 +63,11 @@ int ar_store_load_collapses(struct ar_store *s, struct ar_templater *tp, char *e
 
 /* One transaction: merge every catalog endpoint into the roster (hits add up),
  * persist the templater's collapses (merging older rows they now cover), add
- * the counters delta and TLS hosts of this period. Returns 0 or -1 (nothing
- * written). The caller clears the catalog after success; cat, tp and delta
+ * the counters delta and TLS hosts of this period. A TLS server name of the
+ * period with no plaintext endpoint on its host (port aside) becomes or adds
+ * to the row (NAME, "*", "*", rule "tls", hits = connections); a plaintext
+ * endpoint written for a host deletes that host's "tls" row. Returns 0 or -1
+ * (nothing written). The caller clears the catalog after success; cat, tp and delta
  * may be NULL. The counters of one store handle form one run. */
 int ar_store_flush(struct ar_store *s, struct ar_catalog *cat, struct ar_templater *tp,
                    const struct ar_counters *delta, char *err, size_t errsz);
@@ -62,7 +95,8 @@ int ar_store_each_endpoint(struct ar_store *s, const struct ar_endpoint_filter *
                            char *err, size_t errsz);
 
 /* Totals of every counter over all runs, number of runs, TLS-only hosts
- * (SNI seen, no HTTP endpoint on that host). */
+ * (SNI seen, no plaintext HTTP endpoint on that host: the rows of rule "tls"
+ * are not plaintext). */
 struct ar_store_stats {
     struct ar_counters total;
     uint64_t runs;
@@ -120,7 +154,8 @@ void ar_store_set_judge(struct ar_store *s, ar_judge_fn fn, void *ud);
 int64_t ar_store_judge_all(struct ar_store *s, char *err, size_t errsz);
 
 /* Per host (name without port, lower-case), in host order: TLS connections
- * seen (tls_host) and plaintext HTTP exchanges (sum of endpoint hits). The
+ * seen (tls_host) and plaintext HTTP exchanges (sum of endpoint hits, rows of
+ * rule "tls" left out). The
  * store keeps exchanges, not plaintext connections, so
  * tls / (tls + exchanges) is a lower bound of the share of connections that
  * were encrypted (a plaintext connection carries one exchange or more).

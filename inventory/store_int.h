@@ -11,6 +11,9 @@
 sqlite3 *ar_store_db(struct ar_store *s);
 const char *ar_store_path(const struct ar_store *s);
 int ar_store_writable(const struct ar_store *s);
+/* "PATH: what: sqlite message" in err, or the corrupt message (and the
+ * store marked corrupt) when SQLite found the file corrupt. Returns -1. */
+int ar_store_dbfail(struct ar_store *s, char *err, size_t errsz, const char *what);
 
 /* Inside a write transaction of the store: write an outbox row for the
  * endpoint row endpoint_id as it is now (host, method, template, rule, hits,

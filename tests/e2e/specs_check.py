@@ -136,7 +136,7 @@ def check_states(endpoints_json):
 
 def check_diff(diff_json):
     d = json.load(open(diff_json))
-    want = {'documented': 9, 'shadow': 29, 'zombie': 1, 'unused': 1, 'noise': 10}
+    want = {'documented': 9, 'shadow': 29, 'zombie': 1, 'unused': 1, 'noise': 10, 'encrypted': 0}
     bad = 0
     if d['totals'] != want:
         print('diff totals:', d['totals'], 'want', want); bad += 1

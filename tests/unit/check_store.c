@@ -1,7 +1,10 @@
 /* check_store.c - the SQLite roster: create, reopen, hits adding up, bounds,
- * refusing files that are not ours, readers during a write transaction,
- * rollback, run statistics, TLS-only hosts, collapse merges of older rows. */
+ * refusing files that are not ours, corrupt rosters of ours (refused by
+ * readers, moved aside and rebuilt by a capture's open), readers during a
+ * write transaction, rollback, run statistics, TLS-only hosts (and their
+ * encrypted rows), collapse merges of older rows. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -243,6 +246,28 @@ START_TEST(test_create_reopen_hits_add_up)
 }
 END_TEST
 
+/* Files named roster.db.corrupt-* in the test folder; the last name in *name. */
+static int count_corrupt_files_named(char *name, size_t namesz)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, "roster.db.corrupt-", 18)) {
+            n++;
+            if (name)
+                snprintf(name, namesz, "%s/%s", dir, de->d_name);
+        }
+    closedir(d);
+    return n;
+}
+
+static int count_corrupt_files(void)
+{
+    return count_corrupt_files_named(NULL, 0);
+}
+
 static void check_garbage(const char *content, size_t len)
 {
     int fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -253,13 +278,18 @@ static void check_garbage(const char *content, size_t len)
     char want[600];
     snprintf(want, sizeof(want), "%s: not an apiroster database (file is not a database)",
              dbpath);
-    for (int mode = 0; mode < 2; mode++) {
+    for (int mode = 0; mode < 3; mode++) {
         struct ar_store *s = NULL;
-        ck_assert_int_eq(ar_store_open(dbpath, mode ? AR_STORE_RW : AR_STORE_RO, &s, err,
-                                       sizeof(err)), -1);
+        struct ar_store_rebuild rb;
+        if (mode == 2)              /* a capture: not ours, so never moved aside */
+            ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), -1);
+        else
+            ck_assert_int_eq(ar_store_open(dbpath, mode ? AR_STORE_RW : AR_STORE_RO, &s, err,
+                                           sizeof(err)), -1);
         ck_assert_ptr_null(s);
         ck_assert_str_eq(err, want);
     }
+    ck_assert_int_eq(count_corrupt_files(), 0);
     static char after[8192];
     size_t alen;
     read_file(dbpath, after, sizeof(after), &alen);
@@ -315,14 +345,206 @@ START_TEST(test_foreign_database_refused)
     struct ar_store *s = NULL;
     ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RW, &s, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "not an apiroster database"));
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "not an apiroster database"));
     read_file(dbpath, after, sizeof(after), &alen);
     ck_assert_uint_eq(alen, blen);
     ck_assert_mem_eq(before, after, blen);      /* not even switched to WAL */
+    ck_assert_int_eq(count_corrupt_files(), 0); /* never moved aside */
     /* another application's id, even without tables */
     unlink(dbpath);
     ck_assert_int_eq(raw_exec(dbpath, "PRAGMA application_id=1234"), 0);
     ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RW, &s, err, sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "application_id 0x000004d2"));
+}
+END_TEST
+
+/* A roster of one run: GET and POST on h.test, 30 endpoints so that the
+ * endpoint table takes a few pages. Returns the file's size. */
+static size_t make_roster(void)
+{
+    struct ar_templater *tp = ar_templater_new(&lim, &ctr);
+    struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
+    struct ar_store *s = open_rw();
+    for (int i = 0; i < 30; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/api/v1/resource-number-%02d/with/a/long/name", i);
+        struct ar_exchange x = xch(100 + i, i % 2 ? "POST" : "GET", "h.test", path, 200);
+        ar_catalog_add(cat, &x);
+    }
+    flush(s, cat, tp, NULL);
+    ar_store_close(s);
+    ar_catalog_free(cat);
+    ar_templater_free(tp);
+    struct stat sb;
+    char wal[320];
+    snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+    ck_assert_int_eq(stat(dbpath, &sb), 0);
+    ck_assert(!exists(wal) && sb.st_size > 8 * 4096);
+    return (size_t)sb.st_size;
+}
+
+/* Overwrite pages first..last (1-based, 4 KiB) with garbage, the header kept. */
+static void garble_pages(int first, int last)
+{
+    static char junk[4096];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (char)((i * 7919u + 13u) & 0xff);
+    int fd = open(dbpath, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    for (int p = first; p <= last; p++)
+        ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), (off_t)(p - 1) * 4096), 4096);
+    close(fd);
+}
+
+static int count_all(const struct ar_endpoint *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* The database is derived data (DESIGN.md section 6): one of ours that is
+ * corrupt is refused by readers with a message saying so, and moved aside
+ * by a capture's open, byte for byte, for a fresh one. */
+START_TEST(test_corrupt_roster_refused_then_rebuilt)
+{
+    size_t size = make_roster();
+    garble_pages(2, 6);           /* the endpoint table and its neighbours */
+    static char before[1 << 20], after[1 << 20];
+    size_t blen, alen;
+    read_file(dbpath, before, sizeof(before), &blen);
+    ck_assert_uint_eq(blen, size);
+
+    /* a reader, and a writer that is not a capture (import, push), find it
+     * at open (quick_check: the file is small) and move nothing */
+    struct ar_store *s;
+    char want[700];
+    int n;
+    for (int mode = 0; mode < 2; mode++) {
+        s = NULL;
+        ck_assert_int_eq(ar_store_open(dbpath, mode ? AR_STORE_RW : AR_STORE_RO, &s, err,
+                                       sizeof(err)), -1);
+        ck_assert_ptr_null(s);
+        snprintf(want, sizeof(want), "%s: database is corrupt (quick_check: *** in database main "
+                 "*** Page 2: btreeInitPage() returns error code 11); the next capture moves it "
+                 "aside and rebuilds it", dbpath);
+        ck_assert_str_eq(err, want);
+    }
+    read_file(dbpath, after, sizeof(after), &alen);
+    ck_assert_uint_eq(alen, blen);
+    ck_assert_mem_eq(before, after, blen);
+    ck_assert_int_eq(count_corrupt_files(), 0);
+
+    /* a capture's open: quick_check finds it, the file goes aside as it is */
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 1);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(strncmp(rb.why, "quick_check: ", 13), 0);
+    ck_assert_ptr_null(strchr(rb.why, '\n'));
+    char moved[600];
+    ck_assert_int_eq(count_corrupt_files_named(moved, sizeof(moved)), 1);
+    ck_assert_str_eq(rb.moved, moved);
+    /* roster.db.corrupt-YYYYMMDDTHHMMSSZ */
+    const char *stamp = rb.moved + strlen(dbpath) + strlen(".corrupt-");
+    ck_assert_uint_eq(strlen(stamp), 16);
+    ck_assert(stamp[8] == 'T' && stamp[15] == 'Z');
+    ck_assert_uint_eq(strspn(stamp, "0123456789"), 8);
+    read_file(rb.moved, after, sizeof(after), &alen);
+    ck_assert_uint_eq(alen, blen);
+    ck_assert_mem_eq(before, after, blen);
+    static char side[sizeof(rb.moved) + 8];
+    snprintf(side, sizeof(side), "%s-wal", rb.moved);   /* nothing of ours went with it */
+    ck_assert(!exists(side));
+    /* the fresh roster is empty and at the current schema */
+    ck_assert_int_eq(ar_store_schema_version(s), 3);
+    n = 0;
+    ck_assert_int_eq(ar_store_each_endpoint(s, NULL, count_all, &n, err, sizeof(err)), 0);
+    ck_assert_int_eq(n, 0);
+    ar_store_close(s);
+
+    /* a sound roster is opened as it is by the same call */
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 0);
+    ck_assert_str_eq(rb.moved, "");
+    ar_store_close(s);
+    ck_assert_int_eq(count_corrupt_files(), 1);
+}
+END_TEST
+
+/* Above 32 MiB the readers skip quick_check at open (it would cost them
+ * 0.25 s and more): the corruption their reads meet is reported as such,
+ * and the capture's open (quick_check always) moves the file aside. */
+START_TEST(test_corrupt_big_roster_found_by_reads)
+{
+    make_roster();
+    /* an imported source of 33 MiB makes the file big; its pages come last */
+    size_t big = 33u << 20;
+    char *blob = ar_xmalloc(big);
+    for (size_t i = 0; i < big; i++)
+        blob[i] = (char)('a' + i % 26);
+    struct ar_store *s = open_rw();
+    struct ar_source src = { .path = "/big/CODEOWNERS", .kind = "rules", .sha256 = "00" };
+    struct ar_source_file f = { "/big/CODEOWNERS", blob, big };
+    ck_assert_msg(ar_store_source_put(s, &src, &f, 1, err, sizeof(err)) == 0, "%s", err);
+    ar_store_close(s);
+    free(blob);
+    struct stat sb;
+    ck_assert_int_eq(stat(dbpath, &sb), 0);
+    ck_assert_int_gt(sb.st_size, 32 << 20);
+    garble_pages(2, 6);
+
+    s = open_ro();                      /* header and schema are sound */
+    ck_assert(!ar_store_is_corrupt(s));
+    int n = 0;
+    ck_assert_int_eq(ar_store_each_endpoint(s, NULL, count_all, &n, err, sizeof(err)), -1);
+    char want[700];
+    snprintf(want, sizeof(want), "%s: database is corrupt (cannot read endpoints: database disk "
+             "image is malformed); the next capture moves it aside and rebuilds it", dbpath);
+    ck_assert_str_eq(err, want);
+    ck_assert(ar_store_is_corrupt(s));
+    ar_store_close(s);
+    ck_assert_int_eq(count_corrupt_files(), 0);
+
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 1);
+    ck_assert_int_eq(strncmp(rb.why, "quick_check: ", 13), 0);
+    ck_assert_int_eq(stat(rb.moved, &sb), 0);
+    ck_assert_int_gt(sb.st_size, 32 << 20);
+    ar_store_close(s);
+}
+END_TEST
+
+/* Cut short (a copy interrupted, a full disk) with our header still there:
+ * corrupt at open, for readers and writers alike; the capture rebuilds it. */
+START_TEST(test_truncated_roster_is_corrupt)
+{
+    size_t size = make_roster();
+    ck_assert_int_eq(truncate(dbpath, 3 * 4096), 0);
+    struct ar_store *s = NULL;
+    char want[700];
+    snprintf(want, sizeof(want), "%s: database is corrupt (truncated: the file has 12288 bytes, "
+             "its header says %zu); the next capture moves it aside and rebuilds it", dbpath,
+             size);
+    ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RO, &s, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, want);
+    ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RW, &s, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, want);        /* import, push: refused, not moved */
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(count_corrupt_files(), 0);
+    struct ar_store_rebuild rb;
+    ck_assert_int_eq(ar_store_open_rebuild(dbpath, &s, &rb, err, sizeof(err)), 1);
+    snprintf(want, sizeof(want), "truncated: the file has 12288 bytes, its header says %zu", size);
+    ck_assert_str_eq(rb.why, want);
+    struct stat sb;
+    ck_assert_int_eq(stat(rb.moved, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 3 * 4096);
+    ar_store_close(s);
+    /* just the header (100 bytes) is still ours */
+    make_roster();
+    ck_assert_int_eq(truncate(dbpath, 100), 0);
+    ck_assert_int_eq(ar_store_open(dbpath, AR_STORE_RO, &s, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "database is corrupt (truncated: the file has 100 bytes"));
 }
 END_TEST
 
@@ -392,7 +614,7 @@ START_TEST(test_failed_flush_writes_nothing)
 
     struct eps l;
     list(s, NULL, NULL, &l);
-    ck_assert_uint_eq(l.n, 1);                  /* /b not there */
+    ck_assert_uint_eq(l.n, 1);                  /* /b, tls.test's row not there */
     ck_assert_uint_eq(l.e[0].hits, 1);          /* /a not incremented */
     struct ar_store_stats st;
     ck_assert_int_eq(ar_store_stats(s, &st, err, sizeof(err)), 0);
@@ -402,8 +624,12 @@ START_TEST(test_failed_flush_writes_nothing)
     ck_assert_int_eq(raw_exec(dbpath, "DROP TRIGGER no_tls"), 0);
     flush(s, cat, tp, &delta);
     list(s, NULL, NULL, &l);
-    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.e[0].tmpl, "/a");
     ck_assert_uint_eq(l.e[0].hits, 2);
+    ck_assert_str_eq(l.e[1].tmpl, "/b");
+    ck_assert_str_eq(l.e[2].host, "tls.test");  /* TLS only: its encrypted row (#7) */
+    ck_assert_str_eq(l.e[2].rule, "tls");
     ck_assert_int_eq(ar_store_stats(s, &st, err, sizeof(err)), 0);
     ck_assert_uint_eq(AR_GET(&st.total, packets), 10);
     ar_store_close(s);
@@ -504,6 +730,172 @@ START_TEST(test_tls_only_hosts)
     ck_assert_int_eq(t.n, 3);
     ck_assert_str_eq(t.name[0], "b1.tls.test");
     ck_assert_uint_eq(t.conns[0], 2);
+    ar_store_close(s);
+    ar_catalog_free(cat);
+    ar_templater_free(tp);
+}
+END_TEST
+
+static int judged;
+static void judge(void *ud, const struct ar_endpoint *e, struct ar_verdict *v);
+
+struct share_seen {
+    char host[8][64];
+    uint64_t tls[8], http[8];
+    int n;
+};
+
+static int collect_share(const char *host, uint64_t tls, uint64_t http, void *ud)
+{
+    struct share_seen *t = ud;
+    ck_assert_int_lt(t->n, 8);
+    snprintf(t->host[t->n], 64, "%s", host);
+    t->tls[t->n] = tls;
+    t->http[t->n++] = http;
+    return 0;
+}
+
+/* "event host method template rule hits\n" for every outbox row, in order */
+static int outbox_line(void *ud, int n, char **v, char **names)
+{
+    (void)names;
+    char *out = ud;
+    size_t len = strlen(out);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(out + len, 2048 - len, "%s%s", i ? " " : "", v[i] ? v[i] : "-");
+    snprintf(out + len, 2048 - len, "\n");
+    return 0;
+}
+
+static void outbox_text(char out[2048])
+{
+    sqlite3 *db;
+    out[0] = '\0';
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), 0);
+    sqlite3_busy_timeout(db, 5000);
+    ck_assert_int_eq(sqlite3_exec(db, "SELECT event, payload->>'host', payload->>'method',"
+                                      " payload->>'template', payload->>'rule', payload->>'hits'"
+                                      " FROM outbox ORDER BY id", outbox_line, out, NULL), 0);
+    sqlite3_close(db);
+}
+
+/* #7: a TLS server name with no plaintext endpoint on its host (port and case
+ * aside) is a roster row: host = the name, method and template "*", rule
+ * tls, hits = connections, first/last seen = the TLS times, with its
+ * endpoint.new; stats do not count it as plaintext; a later plaintext
+ * endpoint on that host removes it (no outbox event). */
+START_TEST(test_tls_only_hosts_are_endpoints)
+{
+    struct ar_templater *tp = ar_templater_new(&lim, &ctr);
+    struct ar_catalog *cat = ar_catalog_new(&lim, &ctr, tp);
+    struct ar_store *s = open_rw();
+    struct ar_exchange x = xch(1, "GET", "api.shop.test:8443", "/", 200);
+    ar_catalog_add(cat, &x);
+    ar_store_note_tls(s, "API.Shop.Test", "h2", 1);      /* api.shop.test:8443 covers it */
+    ar_store_note_tls(s, "only.tls.test", "", 20);
+    ar_store_note_tls(s, "Only.TLS.test.", "h2", 10);
+    ar_store_note_tls(s, "only.tls.test", "", 30);
+    ar_store_note_tls(s, "later.tls.test", "", 5);
+    flush(s, cat, tp, NULL);
+
+    struct eps l;
+    list(s, NULL, NULL, &l);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.e[0].host, "api.shop.test:8443");
+    ck_assert_str_eq(l.e[0].rule, "literal");
+    struct ep *e = &l.e[1];
+    ck_assert_str_eq(e->host, "later.tls.test");
+    ck_assert_str_eq(e->method, "*");
+    ck_assert_str_eq(e->tmpl, "*");
+    ck_assert_str_eq(e->rule, "tls");
+    ck_assert_uint_eq(e->hits, 1);
+    ck_assert(e->first == 5 && e->last == 5);
+    e = &l.e[2];
+    ck_assert_str_eq(e->host, "only.tls.test");
+    ck_assert_str_eq(e->method, "*");
+    ck_assert_str_eq(e->tmpl, "*");
+    ck_assert_str_eq(e->rule, "tls");
+    ck_assert_uint_eq(e->hits, 3);
+    ck_assert(e->first == 10 && e->last == 30);
+    ck_assert_uint_eq(e->nstatuses, 0);
+    ck_assert_uint_eq(e->nservers + e->nquery + e->nauth + e->nresp, 0);
+    ck_assert_uint_eq(e->clients, 0);
+    char ob[2048];
+    outbox_text(ob);
+    ck_assert_str_eq(ob, "endpoint.new api.shop.test:8443 GET / literal 1\n"
+                         "endpoint.new only.tls.test * * tls 3\n"
+                         "endpoint.new later.tls.test * * tls 1\n");
+
+    /* stats: the encrypted rows are neither plaintext endpoints nor exchanges */
+    struct tls_seen t = { .n = 0 };
+    ck_assert_int_eq(ar_store_each_tls_only(s, collect_tls, &t, err, sizeof(err)), 0);
+    ck_assert_int_eq(t.n, 2);
+    ck_assert_str_eq(t.name[0], "later.tls.test");
+    ck_assert_str_eq(t.name[1], "only.tls.test");
+    ck_assert_uint_eq(t.conns[1], 3);
+    struct share_seen sh = { .n = 0 };
+    ck_assert_int_eq(ar_store_each_host_share(s, collect_share, &sh, err, sizeof(err)), 0);
+    ck_assert_int_eq(sh.n, 3);
+    ck_assert_str_eq(sh.host[0], "api.shop.test");
+    ck_assert_uint_eq(sh.tls[0], 1);
+    ck_assert_uint_eq(sh.http[0], 1);
+    ck_assert_str_eq(sh.host[2], "only.tls.test");
+    ck_assert_uint_eq(sh.tls[2], 3);
+    ck_assert_uint_eq(sh.http[2], 0);
+
+    /* more connections later: the same row adds up, no second endpoint.new */
+    ar_store_note_tls(s, "only.tls.test", "", 40);
+    flush(s, cat, tp, NULL);
+    list(s, "only.tls.test", NULL, &l);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.e[0].hits, 4);
+    ck_assert(l.e[0].first == 10 && l.e[0].last == 40);
+    ck_assert_int_eq(ar_outbox_rows(s), 3);
+
+    /* plaintext on that host (another port) ends it; TLS of the same flush
+     * does not bring it back; a plaintext host in the same flush as its
+     * first TLS connection never gets one */
+    x = xch(50, "GET", "only.tls.test:8080", "/x", 200);
+    ar_catalog_add(cat, &x);
+    x = xch(51, "GET", "new.tls.test", "/", 200);
+    ar_catalog_add(cat, &x);
+    ar_store_note_tls(s, "only.tls.test", "", 50);
+    ar_store_note_tls(s, "new.tls.test", "", 51);
+    flush(s, cat, tp, NULL);
+    list(s, NULL, NULL, &l);
+    ck_assert_uint_eq(l.n, 4);
+    ck_assert_str_eq(l.e[0].host, "api.shop.test:8443");
+    ck_assert_str_eq(l.e[1].host, "later.tls.test");
+    ck_assert_str_eq(l.e[1].rule, "tls");
+    ck_assert_str_eq(l.e[2].host, "new.tls.test");
+    ck_assert_str_eq(l.e[2].rule, "literal");
+    ck_assert_str_eq(l.e[3].host, "only.tls.test:8080");
+    ck_assert_str_eq(l.e[3].rule, "literal");
+    outbox_text(ob);
+    ck_assert_str_eq(ob, "endpoint.new api.shop.test:8443 GET / literal 1\n"
+                         "endpoint.new only.tls.test * * tls 3\n"
+                         "endpoint.new later.tls.test * * tls 1\n"
+                         "endpoint.new only.tls.test:8080 GET /x literal 1\n"
+                         "endpoint.new new.tls.test GET / literal 1\n");
+    memset(&t, 0, sizeof(t));
+    ck_assert_int_eq(ar_store_each_tls_only(s, collect_tls, &t, err, sizeof(err)), 0);
+    ck_assert_int_eq(t.n, 1);
+    ck_assert_str_eq(t.name[0], "later.tls.test");
+    memset(&sh, 0, sizeof(sh));
+    ck_assert_int_eq(ar_store_each_host_share(s, collect_share, &sh, err, sizeof(err)), 0);
+    ck_assert_int_eq(sh.n, 4);
+    ck_assert_str_eq(sh.host[3], "only.tls.test");
+    ck_assert_uint_eq(sh.tls[3], 5);                    /* every connection still counted */
+    ck_assert_uint_eq(sh.http[3], 1);
+
+    /* a judge sees the encrypted row (rule tls) of every flush that wrote it */
+    ar_store_set_judge(s, judge, NULL);
+    judged = 0;
+    ar_store_note_tls(s, "later.tls.test", "", 60);
+    flush(s, cat, tp, NULL);
+    ck_assert_int_eq(judged, 1);
+    list(s, "later.tls.test", NULL, &l);
+    ck_assert_uint_eq(l.e[0].hits, 2);
     ar_store_close(s);
     ar_catalog_free(cat);
     ar_templater_free(tp);
@@ -830,10 +1222,14 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_ro_missing_fails);
     tcase_add_test(tc, test_newer_schema_refused);
     tcase_add_test(tc, test_foreign_database_refused);
+    tcase_add_test(tc, test_corrupt_roster_refused_then_rebuilt);
+    tcase_add_test(tc, test_truncated_roster_is_corrupt);
+    tcase_add_test(tc, test_corrupt_big_roster_found_by_reads);
     tcase_add_test(tc, test_reader_during_write_transaction);
     tcase_add_test(tc, test_failed_flush_writes_nothing);
     tcase_add_test(tc, test_stats_sum_runs);
     tcase_add_test(tc, test_tls_only_hosts);
+    tcase_add_test(tc, test_tls_only_hosts_are_endpoints);
     tcase_add_test(tc, test_value_bounds_across_flushes);
     tcase_add_test(tc, test_collapse_merges_stored_rows);
     tcase_add_test(tc, test_sources_put_replace_remove);
