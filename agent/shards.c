@@ -54,6 +54,8 @@ struct shard {
     unsigned inflight;          /* chunks queued, held by the caller, or being filled */
     uint64_t upto;              /* packets processed when the last chunk was handed over */
     int done;
+    int waiting;                /* the shard waits for space */
+    struct chunk *spare;        /* chunks read through, for the shard to fill again */
     pthread_cond_t space;
     /* the caller's side */
     struct chunk *rd;
@@ -64,6 +66,7 @@ struct ar_shards {
     pthread_cond_t more;        /* a shard handed something over */
     pthread_cond_t start;
     int go;                     /* 1: run, -1: do not (a thread could not start) */
+    int caller_waiting;         /* signal `more` only then */
     unsigned n;
     struct shard *s;
     char *const *files;
@@ -106,11 +109,21 @@ static void hand_over(struct shard *s, uint64_t upto, int done)
     }
     s->upto = upto;
     s->done = done;
-    pthread_cond_signal(&sh->more);
-    while (!done && !s->cur && s->inflight >= SH_CHUNKS)
+    if (sh->caller_waiting)
+        pthread_cond_signal(&sh->more);
+    while (!done && !s->cur && s->inflight >= SH_CHUNKS) {
+        s->waiting = 1;
         pthread_cond_wait(&s->space, &sh->mu);
-    if (!done && !s->cur)
+        s->waiting = 0;
+    }
+    if (!done && !s->cur) {
         s->inflight++;
+        if ((s->cur = s->spare)) {
+            s->spare = s->cur->next;
+            s->cur->next = NULL;
+            s->cur->len = s->cur->pos = 0;
+        }
+    }
     pthread_mutex_unlock(&sh->mu);
     if (!done && !s->cur)
         s->cur = chunk_new(SH_CHUNK);
@@ -267,10 +280,12 @@ static int next_shard(struct ar_shards *sh, uint64_t *bound)
     for (unsigned k = 0; k < sh->n; k++) {
         struct shard *s = &sh->s[k];
         if (s->rd && s->rd->pos >= s->rd->len) {   /* read through: give it back */
-            chunk_free(s->rd);
+            s->rd->next = s->spare;
+            s->spare = s->rd;
             s->rd = NULL;
             s->inflight--;
-            pthread_cond_signal(&s->space);
+            if (s->waiting)
+                pthread_cond_signal(&s->space);
         }
         if (!s->rd && s->qhead) {
             s->rd = s->qhead;
@@ -349,7 +364,9 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
             if (k == -1)
                 break;
             if (k == -2) {
+                sh.caller_waiting = 1;
                 pthread_cond_wait(&sh.more, &sh.mu);
+                sh.caller_waiting = 0;
                 continue;
             }
             struct chunk *c = sh.s[k].rd;
@@ -375,6 +392,10 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
         chunk_free(s->cur);
         chunk_free(s->rd);
         for (struct chunk *c = s->qhead, *nx; c; c = nx) {
+            nx = c->next;
+            chunk_free(c);
+        }
+        for (struct chunk *c = s->spare, *nx; c; c = nx) {
             nx = c->next;
             chunk_free(c);
         }

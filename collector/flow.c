@@ -21,6 +21,7 @@
  * full). */
 #include <stdlib.h>
 #include <string.h>
+#include "../core/util.h"
 #include "flow.h"
 
 #define FLOW_MIN_BUCKETS 1024u
@@ -149,7 +150,7 @@ struct ar_flow_table *ar_flow_table_new(const struct ar_limits *lim, struct ar_c
 static void grow(struct ar_flow_table *t)
 {
     uint64_t n = (t->mask + 1) * 2;
-    struct ar_flow **nb = calloc((size_t)n, sizeof(*nb));
+    struct ar_flow **nb = n <= SIZE_MAX / sizeof(*nb) ? ar_zalloc((size_t)n * sizeof(*nb)) : NULL;
     if (!nb)
         return;
     for (uint64_t i = 0; i <= t->mask; i++) {

@@ -30,6 +30,22 @@ void *ar_xcalloc(size_t n, size_t sz)
     return p;
 }
 
+void *ar_zalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+void *ar_xzalloc(size_t n)
+{
+    void *p = ar_zalloc(n);
+    if (!p)
+        oom(n);
+    return p;
+}
+
 void *ar_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);

@@ -15,6 +15,13 @@
 void *ar_xmalloc(size_t n);
 void *ar_xcalloc(size_t n, size_t sz);
 void *ar_xrealloc(void *p, size_t n);
+/* n zero bytes, written at once. For tables that are read before they are
+ * written (hash buckets): calloc() maps a large block to the shared zero
+ * page, and the first write to each such page then costs a TLB shootdown on
+ * every CPU running one of our threads. ar_zalloc returns NULL when out of
+ * memory; ar_xzalloc aborts. */
+void *ar_zalloc(size_t n);
+void *ar_xzalloc(size_t n);
 char *ar_xstrdup(const char *s);
 char *ar_xstrndup(const char *s, size_t n);
 

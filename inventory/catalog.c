@@ -217,7 +217,7 @@ struct ar_catalog *ar_catalog_new(const struct ar_limits *lim, struct ar_counter
     c->tp = tp;
     ar_hash_key_random(&c->key);
     c->nbuckets = 64;
-    c->buckets = ar_xcalloc(c->nbuckets, sizeof(*c->buckets));
+    c->buckets = ar_xzalloc(c->nbuckets * sizeof(*c->buckets));
     /* A template can be longer than its path ("/o/1" -> "/o/{oId}"). */
     c->tbufsz = (size_t)AR_MIN(lim->max_target, (uint64_t)1 << 20) * 2 + 256;
     c->tbuf = ar_xmalloc(c->tbufsz);
@@ -315,7 +315,7 @@ static void insert(struct ar_catalog *c, struct ar_endpoint *e)
     if (c->count * 4 > c->nbuckets * 3) {
         free(c->buckets);
         c->nbuckets *= 2;
-        c->buckets = ar_xcalloc(c->nbuckets, sizeof(*c->buckets));
+        c->buckets = ar_xzalloc(c->nbuckets * sizeof(*c->buckets));
         rehash_all(c);
     } else {
         bucket_link(c, e);

@@ -189,7 +189,7 @@ static struct wentry *w_slot(const struct wordset *ws, uint64_t h, const char *s
 static void w_grow(struct wordset *ws)
 {
     size_t ncap = ws->cap ? ws->cap * 2 : 1024;
-    struct wentry *ntab = ar_xcalloc(ncap, sizeof(*ntab));
+    struct wentry *ntab = ar_xzalloc(ncap * sizeof(*ntab));
     for (size_t i = 0; i < ws->cap; i++) {
         struct wentry *e = &ws->tab[i];
         if (e->len == 0)
@@ -1252,7 +1252,7 @@ static struct centry **ct_slot(const struct ctab *ct, uint64_t h, const char *ke
 
 static void ct_rehash(struct ctab *ct, size_t ncap)
 {
-    struct centry **ns = ar_xcalloc(ncap, sizeof(*ns));
+    struct centry **ns = ar_xzalloc(ncap * sizeof(*ns));
     for (size_t i = 0; i < ct->cap; i++) {
         struct centry *e = ct->slot[i];
         if (!e)
