@@ -89,6 +89,8 @@ assert '/.env' not in d['paths'], 'noise exported'
 assert d['paths']['/api/v1/users/{id}']['get']['responses']['404']['description'].startswith('observed')
 print('export:', len(d['paths']), 'paths,', sum(len([k for k in v if k in ('get','put','post','delete','patch','head','options')]) for v in d['paths'].values()), 'operations')
 PY
+  else
+    echo "specs: npx not found: the Redocly lint of the export was NOT run"
   fi
 fi
 echo "specs: $pass passed, $fail failed"
