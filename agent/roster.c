@@ -1,6 +1,7 @@
 /* roster.c - `apiroster import`, `sources`, and the judge of writing commands. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include "../core/json.h"
 #include "../core/log.h"
@@ -41,13 +43,23 @@ struct item {
 
 static int read_all(const char *path, char **data, size_t *len)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    /* O_NONBLOCK: opening a FIFO must not block; only regular files are read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
     struct stat sb;
-    if (fstat(fileno(fp), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > MAX_SOURCE_BYTES) {
-        fclose(fp);
-        errno = errno ? errno : EFBIG;
+    int e = fstat(fd, &sb) < 0          ? errno
+            : !S_ISREG(sb.st_mode)          ? EINVAL
+            : sb.st_size > MAX_SOURCE_BYTES ? EFBIG
+                                            : 0;
+    if (e) {
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
         return -1;
     }
     *data = ar_xmalloc((size_t)sb.st_size + 1);
@@ -79,6 +91,10 @@ static int read_and_keep(void *ud, const char *path, char **data, size_t *len)
     struct item *it = ud;
     if (read_all(path, data, len) < 0)
         return -1;
+    /* kept (stored in the database) only when it is a YAML or JSON document:
+     * bytes that do not parse are not copied anywhere (the load warns) */
+    if (ar_spec_detect(path, *data, *len, NULL, 0) < 0)
+        return 0;
     char *copy = ar_xmalloc(*len + 1);
     memcpy(copy, *data, *len + 1);
     add_blob(it, path, copy, *len);
@@ -226,6 +242,14 @@ static int check_catalog(struct item *it, int forced, char *err, size_t errsz)
             continue;
         }
         ar_path_join(it->path, e->definition_ref, path, sizeof(path));
+        if (!has_ext(path)) {
+            /* only OpenAPI definitions are used; a $text of any other file
+             * (or of /etc/shadow) is never read into the database */
+            snprintf(msg, sizeof(msg), "API %s: definition %s not read: not a .json, .yaml or .yml file",
+                     e->name, path);
+            warn(it, msg);
+            continue;
+        }
         if (read_all(path, &data, &len) < 0) {
             snprintf(msg, sizeof(msg), "API %s: definition %s: %s", e->name, path, strerror(errno));
             warn(it, msg);

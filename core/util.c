@@ -177,3 +177,68 @@ void ar_fmt_time(char *out, size_t outsz, double t)
     strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(out, outsz, "%.20s.%03uZ", buf, (unsigned)ms % 1000u);
 }
+
+/* Checked before libfyaml sees the bytes: libfyaml 0.7.12 can loop forever on
+ * some binary input (a NUL after a '%' directive, found by fuzz_spec). */
+int ar_yaml_text_check(const char *text, size_t n, unsigned *line, unsigned *col, const char **why)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned l = 1, c = 1;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b = s[i];
+        size_t k = 0;
+        if (b == '\n') {
+            l++;
+            c = 1;
+            i++;
+            continue;
+        }
+        if (b < 0x80) {
+            if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+                *why = "control character (not allowed in YAML)";
+                goto bad;
+            }
+            i++;
+            c++;
+            continue;
+        }
+        uint32_t cp;
+        if (b >= 0xc2 && b <= 0xdf) {
+            k = 1;
+            cp = b & 0x1f;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            k = 2;
+            cp = b & 0x0f;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            k = 3;
+            cp = b & 0x07;
+        } else {
+            *why = "invalid UTF-8";
+            goto bad;
+        }
+        for (size_t m = 1; m <= k; m++) {
+            if (i + m >= n || (s[i + m] & 0xc0) != 0x80) {
+                *why = "invalid UTF-8";
+                goto bad;
+            }
+            cp = (cp << 6) | (s[i + m] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
+            *why = "invalid UTF-8";
+            goto bad;
+        }
+        if (cp >= 0x80 && cp <= 0x9f && cp != 0x85) {
+            *why = "control character (not allowed in YAML)";
+            goto bad;
+        }
+        i += k + 1;
+        c++;
+    }
+    return 0;
+bad:
+    *line = l;
+    *col = c;
+    return -1;
+}

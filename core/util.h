@@ -41,4 +41,10 @@ void ar_fmt_endpoint(char *out, size_t outsz, int family, const uint8_t addr[16]
 /* Wall-clock seconds as UTC ISO 8601 with milliseconds: "2026-11-30T12:00:00.123Z". */
 void ar_fmt_time(char *out, size_t outsz, double t);
 
+/* YAML allows only printable Unicode (tab, LF and CR aside) in valid UTF-8.
+ * Returns 0, or -1 with the 1-based line and column of the first byte that is
+ * not allowed and a reason. Readers of YAML and JSON call it before parsing,
+ * so a binary file is refused with its position. */
+int ar_yaml_text_check(const char *s, size_t n, unsigned *line, unsigned *col, const char **why);
+
 #endif

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "spec.h"
 #include "../core/util.h"
 
@@ -189,6 +191,13 @@ static int ends_with(const char *s, const char *suf)
 
 static struct fy_document *parse(const char *path, const char *data, size_t len, char *err, size_t errsz)
 {
+    unsigned bl, bc;
+    const char *why;
+    if (ar_yaml_text_check(data, len, &bl, &bc, &why) != 0) {
+        if (err)
+            snprintf(err, errsz, "%s:%u:%u: %s", path, bl, bc, why);
+        return NULL;
+    }
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
@@ -241,12 +250,18 @@ int ar_spec_detect(const char *path, const char *data, size_t len, char *err, si
 int ar_spec_read_file(void *ud, const char *path, char **data, size_t *len)
 {
     (void)ud;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
+    /* O_NONBLOCK: a FIFO must not block the open; only regular files are read */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > READ_MAX) {
-        fclose(f);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > READ_MAX) {
+        close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return -1;
     }
     size_t n = (size_t)st.st_size;
@@ -361,6 +376,12 @@ static size_t open_doc(struct ld *ld, size_t d, const char *file, const char *wh
     memset(sd, 0, sizeof(*sd));
     sd->path = p;
     size_t idx = ld->ndocs++;
+    if (!ends_with(p, ".json") && !ends_with(p, ".yaml") && !ends_with(p, ".yml")) {
+        /* a spec refers to JSON and YAML documents; anything else (a $ref to
+         * /etc/shadow) is not read, so it is never copied into the database */
+        warn(ld, "$ref to file %s not followed: not a .json, .yaml or .yml file (%s)", p, where);
+        return SIZE_MAX;
+    }
     size_t len = 0;
     if (!ld->rd) {
         warn(ld, "$ref to file %s not followed (no file reader) (%s)", p, where);

@@ -272,74 +272,6 @@ static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t l
     snprintf(cap->msg, sizeof(cap->msg), "%.*s", (int)mn, m);
 }
 
-/* YAML allows only printable Unicode (tab, LF and CR aside) in valid UTF-8.
- * Checked here, before libfyaml sees the bytes: the file is refused with its
- * line and column rather than handed to the parser (libfyaml 0.7.12 can loop
- * forever on some binary input). Returns 0, or -1 with the 1-based line and column
- * and a reason. */
-static int check_text(const unsigned char *s, size_t n, unsigned *line, unsigned *col,
-                      const char **why)
-{
-    unsigned l = 1, c = 1;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char b = s[i];
-        size_t k = 0;
-        if (b == '\n') {
-            l++;
-            c = 1;
-            i++;
-            continue;
-        }
-        if (b < 0x80) {
-            if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
-                *why = "control character (not allowed in YAML)";
-                goto bad;
-            }
-            i++;
-            c++;
-            continue;
-        }
-        uint32_t cp;
-        if (b >= 0xc2 && b <= 0xdf) {
-            k = 1;
-            cp = b & 0x1f;
-        } else if (b >= 0xe0 && b <= 0xef) {
-            k = 2;
-            cp = b & 0x0f;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            k = 3;
-            cp = b & 0x07;
-        } else {
-            *why = "invalid UTF-8";
-            goto bad;
-        }
-        for (size_t m = 1; m <= k; m++) {
-            if (i + m >= n || (s[i + m] & 0xc0) != 0x80) {
-                *why = "invalid UTF-8";
-                goto bad;
-            }
-            cp = (cp << 6) | (s[i + m] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff)) {
-            *why = "invalid UTF-8";
-            goto bad;
-        }
-        if (cp >= 0x80 && cp <= 0x9f && cp != 0x85) {
-            *why = "control character (not allowed in YAML)";
-            goto bad;
-        }
-        i += k + 1;
-        c++;
-    }
-    return 0;
-bad:
-    *line = l;
-    *col = c;
-    return -1;
-}
-
 void ar_bcatalog_free(struct ar_bcatalog *c)
 {
     if (!c)
@@ -368,7 +300,7 @@ struct ar_bcatalog *ar_bcatalog_parse(const char *file, const char *data, size_t
 
     unsigned bl = 0, bc = 0;
     const char *why = NULL;
-    if (check_text((const unsigned char *)data, data ? len : 0, &bl, &bc, &why) != 0) {
+    if (ar_yaml_text_check(data, data ? len : 0, &bl, &bc, &why) != 0) {
         if (err && errsz)
             snprintf(err, errsz, "%s:%u:%u: %s", c->file, bl, bc, why);
         ar_bcatalog_free(c);

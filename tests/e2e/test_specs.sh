@@ -32,6 +32,19 @@ got=$("$BIN" sources --db "$t/re.db" --json | python3 -c 'import json,sys; s=jso
 "$BIN" sources --db "$t/re.db" remove "$t/ok.yaml" >/dev/null && ok || ko "sources remove"
 [[ $("$BIN" sources --db "$t/re.db" --json) == "[]" ]] && ok || ko "source still listed after remove"
 
+# a $ref or a catalog $text to a file that is not JSON or YAML is never read into
+# the database; a $ref to a FIFO neither blocks nor is read
+printf 'openapi: 3.0.0\ninfo: {title: l, version: "1"}\npaths:\n  /b: {$ref: "/etc/passwd"}\n  /f: {$ref: "fifo.yaml"}\n' > "$t/leak.yaml"
+mkfifo "$t/fifo.yaml"
+printf 'apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: y}\nspec:\n  type: openapi\n  owner: team-y\n  definition:\n    $text: /etc/passwd\n' > "$t/cat.yaml"
+timeout 20 "$BIN" import --db "$t/leak.db" "$t/leak.yaml" "$t/cat.yaml" >/dev/null; rc=$?
+[[ $rc == 0 ]] && ok || ko "import with refs to /etc/passwd and a FIFO: rc=$rc"
+got=$(sqlite3 "$t/leak.db" "select path from source_file order by path" | tr '\n' ' ')
+[[ $got == "$t/cat.yaml $t/leak.yaml " ]] && ok || ko "files stored: $got"
+grep -aq 'root:' "$t/leak.db" && ko "/etc/passwd copied into the database" || ok
+w=$("$BIN" sources --db "$t/leak.db" --json | python3 -c 'import json,sys; print(sum(len(s["warnings"]) for s in json.load(sys.stdin)))')
+[[ $w == 4 ]] && ok || ko "warnings: $w"   # passwd, fifo, no operations; the catalog's definition
+
 ran_shared=0
 if [[ -d $SHARED/corpus/specs ]]; then
   ran_shared=1

@@ -167,6 +167,16 @@ START_TEST(test_parse_error_position)
     ck_assert_int_eq(ar_spec_load("tab.yaml", t, strlen(t), NULL, NULL, &s, err, sizeof(err)), -1);
     ck_assert_msg(strncmp(err, "tab.yaml:3:1: ", 14) == 0, "%s", err);
 
+    /* bytes YAML forbids are refused with their position before libfyaml sees
+     * them: this input (from fuzz_spec) made libfyaml 0.7.12 loop forever in
+     * fy_scan_directive */
+    static const char hang[] = " % QQQQQQQQQQQQ\0]\0\0\0\0\0\0\xf8\x0b";
+    ck_assert_int_eq(ar_spec_detect("f.yaml", hang, sizeof(hang) - 1, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "f.yaml:1:16: control character (not allowed in YAML)");
+    const char *bad8 = "openapi: 3.0.0\ninfo: {title: \"\xc3\x28\"}\n";
+    ck_assert_int_eq(ar_spec_load("u.yaml", bad8, strlen(bad8), NULL, NULL, &s, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "u.yaml:2:16: invalid UTF-8");
+
     /* parseable, not a spec */
     const char *p = "type: object\n";
     ck_assert_int_eq(ar_spec_load("Pet.yaml", p, strlen(p), NULL, NULL, &s, err, sizeof(err)), -1);
@@ -509,6 +519,23 @@ START_TEST(test_multi_file_refs)
     ck_assert(has_warning(s, "remote $ref https://example.com/paths.yaml#/x not fetched (/paths/~1remote)"));
     ck_assert_uint_eq(s->nwarnings, 3); /* nowhere.yaml warned once */
     ck_assert_int_eq(mem_reads, 6);     /* each file read once (nowhere.yaml: one failed read) */
+    ar_spec_free(s);
+
+    /* a $ref to a file that is not .json/.yaml/.yml is never read (so /etc/shadow
+     * is never copied into the database by an import), warned once */
+    const char *leak = "openapi: 3.0.0\n"
+                       "info: {title: leak, version: '1'}\n"
+                       "paths:\n"
+                       "  /b: {$ref: '../../../../etc/passwd'}\n"
+                       "  /c: {$ref: '/etc/shadow#/x'}\n"
+                       "  /d: {$ref: '/etc/shadow#/y'}\n";
+    mem_reads = 0;
+    s = load_buf("specs/leak.yaml", leak, mem_read, NULL);
+    dump_warnings(s);
+    ck_assert_int_eq(mem_reads, 0);
+    ck_assert(has_warning(s, "$ref to file ../../../etc/passwd not followed: not a .json, .yaml or .yml file (/paths/~1b)"));
+    ck_assert(has_warning(s, "$ref to file /etc/shadow not followed: not a .json, .yaml or .yml file (/paths/~1c)"));
+    ck_assert_uint_eq(s->nwarnings, 3); /* the two refs (/etc/shadow once) and "no paths" */
     ar_spec_free(s);
 
     /* without a reader: refs to files are warnings, the rest still counts */
