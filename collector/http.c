@@ -228,6 +228,22 @@ static const char *auth_word(const char *v, size_t n)
     return "other";
 }
 
+/* A query key without '=' ("?wsdl", "?debug") is a flag with a name, or a bare
+ * value ("?3f9a1c...", a token): kept only when it reads as a name: at most 32
+ * letters, '_', '-', '.', '[' or ']', no digit. */
+static int bare_name(const char *k, size_t n)
+{
+    if (n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.' ||
+              c == '[' || c == ']'))
+            return 0;
+    }
+    return 1;
+}
+
 /* Split the request-target into path and query parameter names. */
 static void split_target(struct hdir *d, struct pending *rq)
 {
@@ -255,8 +271,24 @@ static void split_target(struct hdir *d, struct pending *rq)
         q++;
     if (q == start && start > 0)
         rq->path = ar_xstrdup("/");
-    else
+    else if (!memchr(u + start, ';', q - start))
         rq->path = ar_xstrndup(u + start, q - start);
+    else {
+        /* path parameters (";jsessionid=...", ";color=red") are values: each
+         * segment is cut at its ';' */
+        char *p = ar_xmalloc(q - start + 1);
+        size_t o = 0;
+        for (size_t i = start; i < q;) {
+            if (u[i] == ';')
+                while (i < q && u[i] != '/')
+                    i++;
+            else
+                p[o++] = u[i++];
+        }
+        p[o] = 0;
+        rq->path = p;
+        AR_INC(d->h->env.ctr, path_params_dropped);
+    }
 
     if (q >= n || u[q] != '?')
         return;
@@ -274,6 +306,10 @@ static void split_target(struct hdir *d, struct pending *rq)
             i++;
         if (!nl)
             continue;
+        if ((s + nl >= n || u[s + nl] != '=') && !bare_name(u + s, nl)) {
+            AR_INC(d->h->env.ctr, query_bare_dropped);
+            continue;
+        }
         if (nl > QNAME_MAX)
             nl = QNAME_MAX;
         /* dedupe */

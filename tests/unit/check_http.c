@@ -361,6 +361,25 @@ START_TEST(test_auth_words_and_privacy)
 }
 END_TEST
 
+/* Values never kept: ;path parameters are cut from each segment, and a query key
+ * without '=' is kept only when it reads as a name (no digit, at most 32 letters). */
+START_TEST(test_path_params_and_bare_query_values)
+{
+    struct ar_http *h = conn(0);
+    feed(h, 0, "GET /app/session;jsessionid=PLANTED9F3A/cart;v=2/x?wsdl&PLANTEDTOKEN7F3A&a=1&debug HTTP/1.1\r\n"
+               "Host: a\r\n\r\n"
+               "GET /b?eyJhbGciOiJIUzI1NiJ9 HTTP/1.1\r\nHost: a\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 2);
+    ck_assert_str_eq(got[0].path, "/app/session/cart/x");
+    ck_assert_str_eq(got[0].query, "wsdl&a&debug");
+    ck_assert_str_eq(got[1].path, "/b");
+    ck_assert_str_eq(got[1].query, "");
+    ck_assert_uint_eq(AR_GET(&ctr, path_params_dropped), 1);
+    ck_assert_uint_eq(AR_GET(&ctr, query_bare_dropped), 2);
+}
+END_TEST
+
 START_TEST(test_loose_request_lines)
 {
     /* as Zeek reads them: HTTP/0.9, lower-case methods, a version llhttp
@@ -553,6 +572,7 @@ int main(void)
     tcase_add_test(tc, test_one_sided);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_auth_words_and_privacy);
+    tcase_add_test(tc, test_path_params_and_bare_query_values);
     tcase_add_test(tc, test_loose_request_lines);
     tcase_add_test(tc, test_response_before_request);
     tcase_add_test(tc, test_unterminated_http09_at_end);
