@@ -346,9 +346,37 @@ static int split_url(const char *url, char *host, size_t hostsz, char *path, siz
         if ((https && !strcmp(port, "443")) || (!https && !strcmp(port, "80")))
             *(host[0] == '[' ? colon + 1 : colon) = '\0';
     }
+    char norm[AR_HOST_MAX + 1];
+    if (ar_host_norm(host, norm, sizeof(norm)) < 0)
+        return -1;
+    ar_strlcpy(host, norm, hostsz);
     p += hl;
     size_t pl = strcspn(p, "?#");
-    snprintf(path, pathsz, "%.*s", (int)pl, pl ? p : "/");
+    if (!pl || pl >= pathsz)
+        return pl ? -1 : (ar_strlcpy(path, "/", pathsz), 0);
+    /* dot segments removed as a client sends the URL (RFC 3986 5.2.4, as curl does) */
+    size_t o = 0;
+    for (size_t i = 0; i < pl;) {
+        size_t e = i + 1;
+        while (e < pl && p[e] != '/')
+            e++;
+        size_t sl2 = e - i - 1; /* segment p[i+1 .. e) after its '/' */
+        if (sl2 == 1 && p[i + 1] == '.') {
+            /* "." : nothing */
+        } else if (sl2 == 2 && p[i + 1] == '.' && p[i + 2] == '.') {
+            while (o > 0 && path[--o] != '/')
+                ;
+        } else {
+            memcpy(path + o, p + i, e - i);
+            o += e - i;
+        }
+        if (e == pl && (sl2 == 1 || sl2 == 2) && p[e - 1] == '.' && (sl2 == 1 || p[e - 2] == '.'))
+            path[o++] = '/'; /* "/a/.." is "/a/" -> "/" */
+        i = e;
+    }
+    if (!o)
+        path[o++] = '/';
+    path[o] = '\0';
     return 0;
 }
 
@@ -367,7 +395,7 @@ int cmd_owner(int argc, char **argv)
     for (size_t i = 0; i <= ml; i++)
         method[i] = (char)toupper((unsigned char)m[i]);
     if (split_url(argv[optind + 1], host, sizeof(host), path, sizeof(path)) < 0)
-        ar_die(AR_EXIT_USAGE, "owner: '%s' is not an http:// or https:// URL", argv[optind + 1]);
+        ar_die(AR_EXIT_USAGE, "owner: '%s' is not an http(s)://HOST[:PORT][/PATH] URL", argv[optind + 1]);
     open_all(&a);
 
     /* the template this URL falls under, as a capture would make it */

@@ -258,11 +258,15 @@ static void split_target(struct hdir *d, struct pending *rq)
             size_t a = (size_t)(sep - u) + 3, e = a;
             while (e < n && u[e] != '/' && u[e] != '?' && u[e] != '#')
                 e++;
-            if (!rq->host) {
-                char host[HOST_MAX];
-                trim_copy(host, sizeof(host), u + a, e - a, 0);
-                rq->host = ar_xstrdup(host);
-            }
+            /* the target's authority wins over a Host header (RFC 9112 3.2.2),
+             * userinfo dropped (it is a credential) */
+            const char *at = memchr(u + a, '@', e - a);
+            if (at)
+                a = (size_t)(at - u) + 1;
+            char host[HOST_MAX];
+            trim_copy(host, sizeof(host), u + a, e - a, 0);
+            free(rq->host);
+            rq->host = ar_xstrdup(host);
             start = e;
         }
     }

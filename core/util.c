@@ -242,3 +242,43 @@ bad:
     *col = c;
     return -1;
 }
+
+int ar_host_norm(const char *in, char *out, size_t outsz)
+{
+    size_t n = strlen(in);
+    if (n > AR_HOST_MAX || outsz < n + 1)
+        return -1;
+    size_t i = 0, o = 0;
+    if (in[0] == '[') {
+        out[o++] = '[';
+        for (i = 1; i < n && in[i] != ']'; i++) {
+            unsigned char c = (unsigned char)tolower((unsigned char)in[i]);
+            if (!isxdigit(c) && c != ':' && c != '.')
+                return -1;
+            out[o++] = (char)c;
+        }
+        if (i >= n)
+            return -1;
+        out[o++] = in[i++];
+    } else {
+        for (; i < n && in[i] != ':'; i++) {
+            unsigned char c = (unsigned char)tolower((unsigned char)in[i]);
+            if (!isalnum(c) && c != '.' && c != '-' && c != '_')
+                return -1;
+            out[o++] = (char)c;
+        }
+        if (o > 1 && out[o - 1] == '.')
+            o--;
+    }
+    if (i < n) { /* ":port" */
+        size_t p = i + 1, d = n - p;
+        if (in[i] != ':' || d < 1 || d > 5 || strspn(in + p, "0123456789") != d)
+            return -1;
+        if (strcmp(in + p, "80") != 0) {
+            memcpy(out + o, in + i, d + 1);
+            o += d + 1;
+        }
+    }
+    out[o] = 0;
+    return 0;
+}

@@ -47,4 +47,13 @@ void ar_fmt_time(char *out, size_t outsz, double t);
  * so a binary file is refused with its position. */
 int ar_yaml_text_check(const char *s, size_t n, unsigned *line, unsigned *col, const char **why);
 
+/* Roster form of a Host header (or an absolute-form authority): lower-cased, the
+ * trailing dot of a name dropped, the default port ":80" dropped (the agent reads
+ * plaintext HTTP), "[v6]" kept with its brackets. Returns 0, or -1 when it is not a
+ * host: a byte outside letters, digits, '.', '-', '_' (or hex digits, ':' and '.' in
+ * brackets), a port that is not 1-5 digits, or more than AR_HOST_MAX bytes. "" stays
+ * "" (no Host). out must hold AR_HOST_MAX + 1 bytes. */
+#define AR_HOST_MAX 255
+int ar_host_norm(const char *in, char *out, size_t outsz);
+
 #endif

@@ -420,13 +420,11 @@ void ar_catalog_add(struct ar_catalog *c, const struct ar_exchange *x)
 {
     if (!x->method || !*x->method)
         return;                                /* response only: not an endpoint */
-    /* Host, lower-cased (bounded like a target). */
-    const char *rawhost = x->host ? x->host : "";
-    size_t hl = strlen(rawhost);
-    char hoststack[256];
-    char *host = hl < sizeof(hoststack) ? hoststack : ar_xmalloc(hl + 1);
-    for (size_t i = 0; i <= hl; i++)
-        host[i] = (char)tolower((unsigned char)rawhost[i]);
+    char host[AR_HOST_MAX + 1];
+    if (ar_host_norm(x->host ? x->host : "", host, sizeof(host)) < 0) {
+        AR_INC(c->ctr, host_invalid);
+        ar_strlcpy(host, "(invalid)", sizeof(host));
+    }
 
     const char *rule = NULL;
     int collapsed = ar_template(c->tp, host, x->path ? x->path : "/", c->tbuf, c->tbufsz, &rule);
@@ -472,6 +470,4 @@ void ar_catalog_add(struct ar_catalog *c, const struct ar_exchange *x)
     if (x->client && *x->client)
         ar_hll_add(e->hll, x->client);
 out:
-    if (host != hoststack)
-        free(host);
 }

@@ -138,7 +138,9 @@ else:
     check(len(long_uri) == 1 and long_uri[0]["status"] == 200, "long-uri",
           f"{[x['status'] for x in long_uri]}, want [200]")
 
-odd = ["//api/v1//users/5", "/api/v1/users/5/", "/api/v1/users/5;jsessionid=0123ABCD",
+# ";jsessionid=0123ABCD" is cut from the path (a value, never kept): that request
+# is the GET /api/v1/users/5 without query answered 404, next to bare-lf's 400
+odd = ["//api/v1//users/5", "/api/v1/users/5/",
        "/api/v1/./users/../users/5", "/api/v1/users/%35", "/api/v1/files/r%C3%A9sum%C3%A9.pdf",
        "/api/v1/users/by-email/a%40b.example", "/API/V1/USERS/5", "/api/v1/a%2Fb/users/5",
        "/api/v1/users/-1", "/api/v1/users/99999999999999999999", "/api/v2/products/sku-000005",
@@ -160,7 +162,8 @@ header("header-quirks", x, "auth", "cookie")                 # the 6 KB cookie: 
 
 one("bad-method", 400, method="FOO", p="/api/v1/users/1", srv_port=8080)
 got = [x for x in find(method="GET", p="/api/v1/users/5", srv_port=8080) if not x["query"]]
-check(len(got) == 1 and got[0]["status"] == 400, "bare-lf", f"{[x['status'] for x in got]}, want [400]")
+check(sorted(x["status"] for x in got) == [400, 404], "bare-lf",
+      f"{[x['status'] for x in got]}, want [400] (bare-lf) and [404] (;jsessionid= cut)")
 one("cl-and-te", 400, method="POST", p="/api/v1/events", srv_port=8080)
 x = [x for x in find(method="GET", p="/api/v1/search", srv_port=8080) if x["query"] == ["q"]]
 check(len(x) == 1 and x[0]["status"] == 200, "get-with-body", f"{[y['status'] for y in x]}, want [200]")

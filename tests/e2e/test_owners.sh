@@ -34,6 +34,12 @@ assert o['evidence'].endswith('petstore-api.yaml:1'), o['evidence']
 PY
   "$BIN" owner --db "$t/p.db" GET http://petstore.swagger.io/v1/nothing/here >/dev/null
   [[ $? == 1 ]] && ok || ko "unowned URL: exit 1"
+  # the URL as a client sends it: host case, trailing dot, default port, dot segments
+  got=$("$BIN" owner --db "$t/p.db" --json GET 'http://PetStore.Swagger.IO.:80/v1/x/../pets/./12' |
+        python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["host"], o["template"], o["owner"])')
+  [[ $got == "petstore.swagger.io /pets/{petId} team-c" ]] && ok || ko "normalized URL: $got"
+  out=$("$BIN" owner --db "$t/p.db" GET 'http://[::1/x' 2>&1); rc=$?
+  [[ $rc == 2 && $out == *"is not an http(s)://HOST"* ]] && ok || ko "bad host: rc=$rc $out"
   for f in "$SHARED"/corpus/ownership/codeowners/*; do
     "$BIN" import --db "$t/co.db" --as rules "$f" >/dev/null 2>"$t/err" && ok || ko "$f: $(cat "$t/err")"
   done

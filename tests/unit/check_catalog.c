@@ -159,6 +159,44 @@ START_TEST(test_skip_and_defaults)
 }
 END_TEST
 
+/* One roster host per server name: case, a trailing dot and the default port do
+ * not split it; what is not a host is counted and kept apart. */
+START_TEST(test_host_normalized)
+{
+    static const char *const same[] = { "Api.Shop.Test", "api.shop.test.", "api.shop.test:80",
+                                        "API.SHOP.TEST.:80" };
+    for (size_t i = 0; i < 4; i++) {
+        struct ar_exchange x = xch(1.0, "GET", same[i], "/health", 200);
+        ar_catalog_add(cat, &x);
+    }
+    static const char *const others[] = { "api.shop.test:8080", "[2001:DB8::1]:80", "[2001:db8::1]" };
+    for (size_t i = 0; i < 3; i++) {
+        struct ar_exchange x = xch(1.0, "GET", others[i], "/health", 200);
+        ar_catalog_add(cat, &x);
+    }
+    ck_assert_uint_eq(find("api.shop.test", "GET", "/health")->hits, 4);
+    ck_assert_uint_eq(find("api.shop.test:8080", "GET", "/health")->hits, 1);
+    ck_assert_uint_eq(find("[2001:db8::1]", "GET", "/health")->hits, 2);
+    ck_assert_uint_eq(ar_catalog_count(cat), 3);
+    ck_assert_uint_eq(AR_GET(&ctr, host_invalid), 0);
+
+    static const char *const bad[] = { "a b.test", "a.test/../../x", "user@host", ":abc",
+                                       "h:123456", "[::1", "h\x1b]0;t\x07", "x:80:80" };
+    for (size_t i = 0; i < 8; i++) {
+        struct ar_exchange x = xch(1.0, "GET", bad[i], "/health", 200);
+        ar_catalog_add(cat, &x);
+    }
+    char longhost[300];
+    memset(longhost, 'a', 299);
+    longhost[299] = 0;
+    struct ar_exchange x = xch(1.0, "GET", longhost, "/health", 200);
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(AR_GET(&ctr, host_invalid), 9);
+    ck_assert_uint_eq(find("(invalid)", "GET", "/health")->hits, 9);
+    ck_assert_uint_eq(ar_catalog_count(cat), 4);
+}
+END_TEST
+
 START_TEST(test_value_bounds)
 {
     lim.max_endpoint_values = 2;
@@ -424,6 +462,7 @@ static Suite *catalog_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_aggregate);
     tcase_add_test(tc, test_skip_and_defaults);
+    tcase_add_test(tc, test_host_normalized);
     tcase_add_test(tc, test_value_bounds);
     tcase_add_test(tc, test_endpoint_bound);
     tcase_add_test(tc, test_noise);

@@ -179,15 +179,20 @@ START_TEST(test_absolute_form)
 {
     struct ar_http *h = conn(0);
     feed(h, 0, "GET http://proxy.test:8080?x=1 HTTP/1.1\r\n\r\nGET http://a.test/p/q?k=v HTTP/1.1\r\n"
-               "Host: b.test\r\n\r\n");
-    feed(h, 1, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+               "Host: b.test\r\n\r\nGET http://user:PLANTEDPW@c.test/r HTTP/1.1\r\n\r\n");
+    feed(h, 1, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+               "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     done(h);
-    ck_assert_int_eq(ngot, 2);
+    ck_assert_int_eq(ngot, 3);
     ck_assert_str_eq(got[0].path, "/");
     ck_assert_str_eq(got[0].host, "proxy.test:8080");
     ck_assert_str_eq(got[0].query, "x");
     ck_assert_str_eq(got[1].path, "/p/q");
-    ck_assert_str_eq(got[1].host, "b.test");
+    /* the target's authority wins over the Host header (RFC 9112 3.2.2) */
+    ck_assert_str_eq(got[1].host, "a.test");
+    /* userinfo is a credential: dropped */
+    ck_assert_str_eq(got[2].host, "c.test");
+    ck_assert_str_eq(got[2].path, "/r");
 }
 END_TEST
 
