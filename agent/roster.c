@@ -220,9 +220,12 @@ static int check_catalog(struct item *it, int forced, char *err, size_t errsz)
     if (!c)
         return -1;
     size_t n = ar_bcatalog_count(c);
-    if (!n && !forced) {
+    if (!n) {
         ar_bcatalog_free(c);
-        return 0;
+        if (!forced)
+            return 0;
+        snprintf(err, errsz, "%s: not a Backstage catalog (no entity with apiVersion and kind)", it->path);
+        return -1;
     }
     it->kind = "catalog";
     ar_strlcpy(it->format, "backstage", sizeof(it->format));

@@ -754,6 +754,12 @@ static int begin_request_line(struct hdir *d, const char *line, size_t n)
         vlen = 8;
     }
 
+    if (t == 3 && !memcmp(line, "PRI", 3) && ver && vlen == 8 && !memcmp(ver, "HTTP/2.0", 8)) {
+        /* "PRI * HTTP/2.0": the HTTP/2 connection preface (h2c with prior
+         * knowledge), not a request; HTTP/2 is not read here */
+        tunnel(d->h);
+        return 0;
+    }
     memcpy(d->method, line, t);
     d->method[t] = '\0';
     size_t ul = te - ts;

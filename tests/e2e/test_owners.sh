@@ -21,6 +21,10 @@ printf 'api.test/** @a\n!api.test/x @b\n' > "$t/BAD_CODEOWNERS"
 out=$("$BIN" import --db "$t/x.db" --as rules "$t/BAD_CODEOWNERS" 2>&1); rc=$?
 [[ $rc == 2 && $out == *"BAD_CODEOWNERS:2: "* ]] && ok || ko "bad rules: rc=$rc $out"
 
+# --as catalog on a file without entities (a spec): refused, nothing imported
+out=$("$BIN" import --db "$t/nc.db" --as catalog "$SRC/tests/fixtures/truth/api-example.yaml" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"api-example.yaml: not a Backstage catalog"* ]] && ok || ko "--as catalog of a spec: rc=$rc $out"
+
 if [[ -d $SHARED/corpus/ownership ]]; then
   B=$SHARED/corpus/ownership/backstage/backstage-examples
   "$BIN" import --db "$t/p.db" "$B/petstore-api.yaml" >/dev/null && ok || ko "import petstore-api.yaml"

@@ -385,6 +385,20 @@ START_TEST(test_path_params_and_bare_query_values)
 }
 END_TEST
 
+/* The HTTP/2 connection preface (h2c with prior knowledge) is no request: the
+ * connection is a tunnel, no endpoint "PRI *". */
+START_TEST(test_h2c_preface)
+{
+    struct ar_http *h = conn(0);
+    feed(h, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04\x00\x00\x00\x00\x00GET /x HTTP/1.1\r\n\r\n");
+    feed(h, 1, "\x00\x00\x00\x04\x01\x00\x00\x00\x00");
+    done(h);
+    ck_assert_int_eq(ngot, 0);
+    ck_assert_uint_eq(AR_GET(&ctr, http_tunnels), 1);
+    ck_assert_uint_eq(AR_GET(&ctr, http_parse_errors), 0);
+}
+END_TEST
+
 START_TEST(test_loose_request_lines)
 {
     /* as Zeek reads them: HTTP/0.9, lower-case methods, a version llhttp
@@ -578,6 +592,7 @@ int main(void)
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_auth_words_and_privacy);
     tcase_add_test(tc, test_path_params_and_bare_query_values);
+    tcase_add_test(tc, test_h2c_preface);
     tcase_add_test(tc, test_loose_request_lines);
     tcase_add_test(tc, test_response_before_request);
     tcase_add_test(tc, test_unterminated_http09_at_end);
