@@ -651,6 +651,13 @@ START_TEST(test_catalog_errors)
     ck_assert_str_eq(ar_bcatalog_team(u, 0), "\xc3\xa9quipe");
     ar_bcatalog_free(u);
 
+    /* a document that is one multi-line quoted scalar: no entity, and (under
+     * ASan) no leak: formatting its text leaks in libfyaml 0.7.12 (fuzz_rules);
+     * the stray '#' then makes it an error */
+    static const char q[] = "\n''''''''''''''''''''''''''''''''#''''''''''\t\n\n\t\n";
+    ck_assert_ptr_null(ar_bcatalog_parse("t.yaml", q, sizeof(q) - 1, err, sizeof(err)));
+    ck_assert_msg(strncmp(err, "t.yaml:2:33: ", 13) == 0, "%s", err);
+
     /* empty file: no entity, no error; aliases are not followed */
     struct ar_bcatalog *c = cat_s("");
     ck_assert_uint_eq(ar_bcatalog_count(c), 0);
