@@ -68,6 +68,7 @@
     X(limit_max_endpoints,        "limit hit: max_endpoints") \
     X(limit_max_children,         "parents whose children collapsed (max_children)") \
     X(limit_max_tracked_children, "limit hit: max_tracked_children") \
+    X(limit_max_collapse_depth,   "paths templated with children too deep for the collapse (max_collapse_depth)") \
     X(limit_max_endpoint_values,  "limit hit: max_endpoint_values") \
     X(limit_max_tls_hosts,        "limit hit: max_tls_hosts (TLS server names dropped)")
 

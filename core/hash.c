@@ -52,3 +52,60 @@ uint64_t ar_hash(const struct ar_hash_key *key, const void *data, size_t len)
     SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
 }
+
+void ar_hash_init(struct ar_hash_state *s, const struct ar_hash_key *key)
+{
+    s->v0 = 0x736f6d6570736575ULL ^ key->k0;
+    s->v1 = 0x646f72616e646f6dULL ^ key->k1;
+    s->v2 = 0x6c7967656e657261ULL ^ key->k0;
+    s->v3 = 0x7465646279746573ULL ^ key->k1;
+    s->tail = 0;
+    s->len = 0;
+}
+
+void ar_hash_update(struct ar_hash_state *s, const void *data, size_t len)
+{
+    const unsigned char *in = data;
+    uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3, m;
+    size_t fill = s->len & 7;
+    s->len += len;
+    if (fill) {                              /* complete the word begun before */
+        while (fill < 8 && len) {
+            s->tail |= (uint64_t)*in++ << (8 * fill++);
+            len--;
+        }
+        if (fill < 8)
+            return;
+        m = s->tail;
+        s->tail = 0;
+        v3 ^= m;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (; len >= 8; in += 8, len -= 8) {
+        memcpy(&m, in, 8);
+        v3 ^= m;
+        SIPROUND;
+        v0 ^= m;
+    }
+    for (size_t j = 0; j < len; j++)
+        s->tail |= (uint64_t)in[j] << (8 * j);
+    s->v0 = v0;
+    s->v1 = v1;
+    s->v2 = v2;
+    s->v3 = v3;
+}
+
+uint64_t ar_hash_final(const struct ar_hash_state *s)
+{
+    uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3;
+    uint64_t b = ((uint64_t)s->len << 56) | s->tail;
+    v3 ^= b;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}

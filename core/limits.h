@@ -28,6 +28,7 @@
     X(max_endpoints,        100000,   "count",   "endpoints held in memory between flushes") \
     X(max_children,         16,       "count",   "distinct literal children of one parent before they collapse into a parameter") \
     X(max_tracked_children, 4096,     "count",   "parents tracked by the cardinality collapse") \
+    X(max_collapse_depth,   16,       "count",   "segments of the deepest parent whose children the cardinality collapse tracks") \
     X(max_endpoint_values,  16,       "count",   "distinct statuses, content types, query names, servers kept per endpoint") \
     X(max_tls_hosts,        65536,    "count",   "distinct TLS server names held between two flushes")
 

@@ -288,6 +288,7 @@ struct ctab {
 struct ar_templater {
     uint64_t max_children;
     uint64_t max_tracked;
+    uint64_t max_depth;      /* deepest parent (in segments) the collapse tracks */
     struct ar_counters *ctr;
     struct ar_counters dummy;
     struct ar_hash_key key;
@@ -296,7 +297,6 @@ struct ar_templater {
     struct tset pins, specs;
     struct ctab ct;
     struct sbuf work;        /* output being built */
-    struct sbuf kbuf;        /* collapse key being built */
     char host[HOST_MAX + 1];
     size_t hostlen;
     struct {                 /* parameter names used in the current template */
@@ -345,6 +345,7 @@ struct ar_templater *ar_templater_new(const struct ar_limits *lim, struct ar_cou
     }
     t->max_children = lim->max_children;
     t->max_tracked = lim->max_tracked_children;
+    t->max_depth = lim->max_collapse_depth;
     t->ctr = ctr ? ctr : &t->dummy;
     ar_hash_key_random(&t->key);
     for (size_t i = 0; i < AR_ARRAY_LEN(builtin_vocab); i++) {
@@ -358,7 +359,6 @@ struct ar_templater *ar_templater_new(const struct ar_limits *lim, struct ar_cou
         w_add(&t->words, &t->key, buf, l, W_VOCAB | W_KEEP);
     }
     sb_need(&t->work, 4096);
-    sb_need(&t->kbuf, 1024);
     return t;
 }
 
@@ -412,7 +412,6 @@ void ar_templater_free(struct ar_templater *t)
         centry_free(t->ct.slot[i]);
     free(t->ct.slot);
     free(t->work.p);
-    free(t->kbuf.p);
     free(t);
 }
 
@@ -1120,6 +1119,13 @@ struct segctx {
     size_t prevlen;
     int prev_usable;         /* it stayed literal and can name a parameter */
     int typed, collapsed, ret;
+    int too_deep;            /* limit_max_collapse_depth counted for this path */
+    /* host \0 and the output before ph_at hashed: the parent prefix grows
+     * with each segment and is hashed once, not once per segment (a path of
+     * 4000 segments hashed 16 MB, F3) */
+    int ph_ok;
+    size_t ph_at;
+    struct ar_hash_state ph;
 };
 
 /* Appends "{name}", made unique within the template: the second {id} is
@@ -1240,12 +1246,49 @@ static int inner_scan(struct ar_templater *t, struct segctx *cx, const char *s, 
 
 /* ------------------------------------------------------------- collapse */
 
-static struct centry **ct_slot(const struct ctab *ct, uint64_t h, const char *key, size_t kl)
+/* A collapse key being looked up: host, templated parent prefix and shape
+ * ("{}" + suffix). The parts point into the caller's buffers: a look-up copies
+ * nothing; only a new entry stores them, as host \0 parent \0 shape \0. */
+struct ckey {
+    const char *host, *parent, *suffix;
+    size_t hl, pl, sl;
+    uint64_t h;
+};
+
+/* The key's hash, ar_hash(host \0 parent \0 {} suffix \0), finished from a
+ * state that has hashed host \0 parent. */
+static uint64_t ck_hash(const struct ar_hash_state *hp, const char *suffix, size_t sl)
+{
+    struct ar_hash_state st = *hp;
+    ar_hash_update(&st, "\0{}", 3);
+    ar_hash_update(&st, suffix, sl);
+    ar_hash_update(&st, "", 1);
+    return ar_hash_final(&st);
+}
+
+static void ck_begin(const struct ar_templater *t, struct ar_hash_state *st)
+{
+    ar_hash_init(st, &t->key);
+    ar_hash_update(st, t->host, t->hostlen);
+    ar_hash_update(st, "", 1);
+}
+
+static int ck_eq(const struct centry *e, const struct ckey *k)
+{
+    const char *p = e->key;
+    if (e->h != k->h || e->keylen != k->hl + k->pl + k->sl + 5)
+        return 0;
+    return memcmp(p, k->host, k->hl) == 0 && p[k->hl] == '\0' &&
+           memcmp(p + k->hl + 1, k->parent, k->pl) == 0 && p[k->hl + 1 + k->pl] == '\0' &&
+           memcmp(p + k->hl + k->pl + 4, k->suffix, k->sl) == 0;
+}
+
+static struct centry **ct_find(const struct ctab *ct, const struct ckey *k)
 {
     size_t mask = ct->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)k->h & mask;; i = (i + 1) & mask) {
         struct centry **e = &ct->slot[i];
-        if (!*e || ((*e)->h == h && (*e)->keylen == kl && memcmp((*e)->key, key, kl) == 0))
+        if (!*e || ck_eq(*e, k))
             return e;
     }
 }
@@ -1267,34 +1310,34 @@ static void ct_rehash(struct ctab *ct, size_t ncap)
     ct->cap = ncap;
 }
 
-/* key = host \0 parent \0 shape \0 into t->kbuf */
-static void make_key(struct ar_templater *t, const char *host, size_t hl, const char *parent,
-                     size_t pl, const char *suffix, size_t sl)
+static struct centry *ct_lookup(const struct ctab *ct, const struct ckey *k)
 {
-    t->kbuf.len = 0;
-    sb_put(&t->kbuf, host, hl);
-    sb_putc(&t->kbuf, '\0');
-    sb_put(&t->kbuf, parent, pl);
-    sb_putc(&t->kbuf, '\0');
-    sb_put(&t->kbuf, "{}", 2);
-    sb_put(&t->kbuf, suffix, sl);
-    sb_putc(&t->kbuf, '\0');
+    return ct->cap ? *ct_find(ct, k) : NULL;
 }
 
-static struct centry *ct_insert(struct ar_templater *t, uint64_t h)
+static struct centry *ct_insert(struct ar_templater *t, const struct ckey *k)
 {
     struct ctab *ct = &t->ct;
     if ((ct->n + 1) * 2 > ct->cap)
         ct_rehash(ct, ct->cap ? ct->cap * 2 : 64);
-    struct centry **slot = ct_slot(ct, h, t->kbuf.p, t->kbuf.len);
+    struct centry **slot = ct_find(ct, k);
     struct centry *e = ar_xcalloc(1, sizeof(*e));
-    e->h = h;
-    e->keylen = t->kbuf.len;
-    e->key = ar_xmalloc(e->keylen);
-    memcpy(e->key, t->kbuf.p, e->keylen);
+    e->h = k->h;
+    e->keylen = k->hl + k->pl + k->sl + 5;
+    char *p = e->key = ar_xmalloc(e->keylen);
+    memcpy(p, k->host, k->hl);
+    p += k->hl;
+    *p++ = '\0';
+    memcpy(p, k->parent, k->pl);
+    p += k->pl;
+    *p++ = '\0';
+    *p++ = '{';
+    *p++ = '}';
+    memcpy(p, k->suffix, k->sl);
+    p[k->sl] = '\0';
     e->host = e->key;
-    e->parent = e->host + strlen(e->host) + 1;
-    e->shape = e->parent + strlen(e->parent) + 1;
+    e->parent = e->host + k->hl + 1;
+    e->shape = e->parent + k->pl + 1;
     *slot = e;
     ct->n++;
     return e;
@@ -1354,15 +1397,30 @@ static void ct_purge_below(struct ar_templater *t, const struct centry *c)
 
 /* A literal child under a non-root parent: apply or feed the collapse.
  * Returns 1 if it was emitted as a parameter. */
-static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t prefix_len,
+static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t prefix_len, int depth,
                           const char *s, size_t n)
 {
     if (t->max_children == 0)
         return 0;
+    if ((uint64_t)depth > t->max_depth) {
+        /* bounds the entries one path can create and the bytes compared to
+         * find them; counted once per path */
+        if (!cx->too_deep)
+            AR_INC(t->ctr, limit_max_collapse_depth);
+        cx->too_deep = 1;
+        return 0;
+    }
     size_t x = ext_offset(s, n);
-    make_key(t, t->host, t->hostlen, t->work.p, prefix_len, s + x, n - x);
-    uint64_t h = ar_hash(&t->key, t->kbuf.p, t->kbuf.len);
-    struct centry *e = t->ct.cap ? *ct_slot(&t->ct, h, t->kbuf.p, t->kbuf.len) : NULL;
+    if (!cx->ph_ok) {
+        ck_begin(t, &cx->ph);
+        cx->ph_at = 0;
+        cx->ph_ok = 1;
+    }
+    ar_hash_update(&cx->ph, t->work.p + cx->ph_at, prefix_len - cx->ph_at);
+    cx->ph_at = prefix_len;
+    struct ckey k = { t->host, t->work.p, s + x, t->hostlen, prefix_len, n - x, 0 };
+    k.h = ck_hash(&cx->ph, k.suffix, k.sl);
+    struct centry *e = ct_lookup(&t->ct, &k);
     if (e && e->collapsed)
         goto emit;
     uint64_t nh = ar_hash(&t->key, s, n);
@@ -1371,7 +1429,7 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
             AR_INC(t->ctr, limit_max_tracked_children);
             return 0;
         }
-        e = ct_insert(t, h);
+        e = ct_insert(t, &k);
         t->ct.tracked++;
     }
     for (uint32_t i = 0; i < e->nnames; i++)
@@ -1398,7 +1456,7 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
         cx->ret = 1;
         ct_purge_below(t, e);
         /* e may have moved: look it up again */
-        e = *ct_slot(&t->ct, h, t->kbuf.p, t->kbuf.len);
+        e = ct_lookup(&t->ct, &k);
     }
 emit:
     put_param(t, e->name, strlen(e->name));
@@ -1496,7 +1554,7 @@ static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix
             return 0;
         }
     }
-    if (depth >= 1 && !stem_version && !(sf & W_KEEP) && collapse_child(t, cx, prefix_len, s, n))
+    if (depth >= 1 && !stem_version && !(sf & W_KEEP) && collapse_child(t, cx, prefix_len, depth, s, n))
         return 0;
     put_literal(t, s, n);
     return parent_usable(s, n);
@@ -1762,11 +1820,14 @@ void ar_templater_seed_collapse(struct ar_templater *t, const char *host, const 
         pl = 0;                              /* the root is the empty prefix */
     set_host(t, host);
     const char *suffix = close + 1;
-    make_key(t, t->host, t->hostlen, parent, pl, suffix, strlen(suffix));
-    uint64_t h = ar_hash(&t->key, t->kbuf.p, t->kbuf.len);
-    struct centry *e = t->ct.cap ? *ct_slot(&t->ct, h, t->kbuf.p, t->kbuf.len) : NULL;
+    struct ckey k = { t->host, parent, suffix, t->hostlen, pl, strlen(suffix), 0 };
+    struct ar_hash_state ph;
+    ck_begin(t, &ph);
+    ar_hash_update(&ph, parent, pl);
+    k.h = ck_hash(&ph, k.suffix, k.sl);
+    struct centry *e = ct_lookup(&t->ct, &k);
     if (!e)
-        e = ct_insert(t, h);
+        e = ct_insert(t, &k);
     else if (!e->collapsed && t->ct.tracked)
         t->ct.tracked--;                     /* it no longer counts as tracked */
     ct_set_collapsed(e, child_tmpl + 1, (size_t)(close - child_tmpl - 1));

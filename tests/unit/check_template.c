@@ -325,6 +325,57 @@ START_TEST(test_collapse_root_exempt_and_limits)
 }
 END_TEST
 
+/* The collapse tracks parents at most max_collapse_depth segments deep. A path
+ * of 4000 one-letter segments once asked for a tracked entry (host + prefix,
+ * hashed again) at every segment: 3999 look-ups, 3991 of them refused by
+ * max_tracked_children, quadratic in the path (F3). */
+START_TEST(test_collapse_depth)
+{
+    struct ar_limits lim;
+    ar_limits_default(&lim);
+    lim.max_children = 2;
+    lim.max_tracked_children = 8;
+    ck_assert_uint_eq(lim.max_collapse_depth, 16);
+    memset(&ctr, 0, sizeof(ctr));
+    struct ar_templater *t = ar_templater_new(&lim, &ctr);
+    size_t n = 8000;
+    char *deep = malloc(n + 1), *out = malloc(2 * n);
+    ck_assert_ptr_nonnull(deep);
+    ck_assert_ptr_nonnull(out);
+    for (size_t i = 0; i < n; i += 2) {
+        deep[i] = '/';
+        deep[i + 1] = (char)('b' + i / 2 % 24);
+    }
+    deep[n] = '\0';
+    const char *rule;
+    ck_assert_int_eq(ar_template(t, "h.test", deep, out, 2 * n, &rule), 0);
+    ck_assert_str_eq(out, deep);
+    ck_assert_str_eq(rule, "literal");
+    /* children of parents 1..16 segments deep: 8 tracked, 8 refused */
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_tracked_children], 8);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_collapse_depth], 1);    /* once per path */
+    free(deep);
+    free(out);
+    ar_templater_free(t);
+
+    /* max_collapse_depth = 2: /a/b/X collapses, /a/b/c/X is not counted */
+    lim.max_collapse_depth = 2;
+    lim.max_tracked_children = 100;
+    memset(&ctr, 0, sizeof(ctr));
+    t = ar_templater_new(&lim, &ctr);
+    T(t, "/a/b/x", "/a/b/x", "literal");
+    T(t, "/a/b/y", "/a/b/y", "literal");
+    T3(t, "api.example.test", "/a/b/z", "/a/b/{b}", "collapse", 1);
+    T(t, "/a/c/d/x", "/a/c/d/x", "literal");
+    T(t, "/a/c/d/y", "/a/c/d/y", "literal");
+    T(t, "/a/c/d/z", "/a/c/d/z", "literal");
+    T(t, "/a/b/c/w", "/a/b/{b}/w", "collapse");   /* c: 2 deep, counted; w: 3 deep */
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_children], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_limit_max_collapse_depth], 4);
+    ar_templater_free(t);
+}
+END_TEST
+
 START_TEST(test_collapse_purges_below)
 {
     struct ar_templater *t = mk_lim(3, 100);
@@ -604,6 +655,7 @@ static Suite *template_suite(void)
     tcase_add_loop_test(tc, test_collapse_10000_slugs, 0, 2);
     tcase_add_loop_test(tc, test_few_words_stay_literal, 0, 2);
     tcase_add_test(tc, test_collapse_root_exempt_and_limits);
+    tcase_add_test(tc, test_collapse_depth);
     tcase_add_test(tc, test_collapse_purges_below);
     tcase_add_loop_test(tc, test_seed_collapse, 0, 2);
     tcase_add_loop_test(tc, test_pins, 0, 2);
