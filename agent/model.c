@@ -465,10 +465,22 @@ int ar_model_owner(const struct ar_model *m, const struct ar_endpoint *e,
     long h = ar_hostrules_match(m->hosts, m->nhosts, e->host);
     if (h >= 0)
         cand(&c, AR_OWN_HOST, m->hosts[h].team, 0, "%s%s", m->host_ev[h], "");
-    if (!sm || sm->kind == AR_MATCH_NONE) {
-        /* the nearest documented ancestor (any method) */
+    if ((!sm || sm->kind == AR_MATCH_NONE) && ar_specset_count(m->ss)) {
+        /* the nearest documented ancestor (any method). Ancestors with more
+         * segments than any spec template are skipped: trying each ancestor
+         * of a 4000-segment template was quadratic (F3). A prefix with S
+         * slashes has at least S - 1 segments: cut before the
+         * (max_segs + 3)-th slash, the first ancestor tried has max_segs + 1
+         * slashes. */
+        size_t max_segs = ar_specset_max_segs(m->ss);
         char anc[4096];
         ar_strlcpy(anc, e->tmpl, sizeof(anc));
+        size_t slashes = 0;
+        for (char *p = anc; *p; p++)
+            if (*p == '/' && ++slashes == max_segs + 3) {
+                *p = '\0';
+                break;
+            }
         char *slash;
         while ((slash = strrchr(anc, '/')) && slash != anc) {
             *slash = '\0';

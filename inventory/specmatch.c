@@ -31,6 +31,7 @@ struct entry {
 struct ar_specset {
     struct entry *e;
     size_t n, cap;
+    size_t max_segs;   /* segments of the longest template that can match */
     char **sources;
     size_t nsources;
 };
@@ -115,12 +116,16 @@ void ar_specset_add(struct ar_specset *ss, const struct ar_spec *spec, const cha
             if (e->nsegs != SIZE_MAX && e->nsegs) {
                 e->segs = ar_xmalloc(e->nsegs * sizeof(struct seg));
                 memcpy(e->segs, tmp, e->nsegs * sizeof(struct seg));
+                if (e->nsegs > ss->max_segs)
+                    ss->max_segs = e->nsegs;
             }
         }
     }
 }
 
 size_t ar_specset_count(const struct ar_specset *ss) { return ss ? ss->n : 0; }
+
+size_t ar_specset_max_segs(const struct ar_specset *ss) { return ss ? ss->max_segs : 0; }
 
 int ar_specset_entry(const struct ar_specset *ss, size_t i, struct ar_spec_entry *out)
 {

@@ -69,6 +69,10 @@ enum ar_match_kind ar_specset_match(const struct ar_specset *ss, const char *hos
  * seen ("unused") and for seeding the templater with spec templates per host. */
 size_t ar_specset_count(const struct ar_specset *ss);
 
+/* Segments of the longest template of the set (0 when empty): a path with
+ * more segments matches nothing (one trailing '/' not counted). */
+size_t ar_specset_max_segs(const struct ar_specset *ss);
+
 /* One (spec, op, server) of the set, i < ar_specset_count(), in the order added
  * (specs, then their operations, then each operation's servers). */
 struct ar_spec_entry {

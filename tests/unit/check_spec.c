@@ -769,8 +769,12 @@ START_TEST(test_specset_entries)
     ck_assert_int_eq(ar_specset_entry(ss, 13, &e), 0);
     ck_assert_str_eq(e.tmpl, "/api");
     ck_assert_int_eq(ar_specset_entry(ss, 14, &e), -1);
+    /* the longest: /api/users/{id}/orders/{orderId}; the owner judge tries no
+     * ancestor with more segments */
+    ck_assert_uint_eq(ar_specset_max_segs(ss), 5);
     struct ar_specset *empty = ar_specset_new();
     ck_assert_uint_eq(ar_specset_count(empty), 0);
+    ck_assert_uint_eq(ar_specset_max_segs(empty), 0);
     ck_assert_int_eq(ar_specset_match(empty, "h", "GET", "/", NULL), AR_MATCH_NONE);
     ar_specset_free(empty);
 }
