@@ -24,6 +24,9 @@ body), on their own connections. The attack in between, on host `evil.test`:
                    inflates to 1 GiB of zeros: the agent never inflates, so it is
                    only bytes to skip
   longline.pcap    a request line of 1 MiB (`GET /AAAA...`), answered 414
+  deeppaths.pcap   500 requests on one connection, each answered 200, whose paths
+                   are `/q` and 4000 one-letter segments (b..y, random, seeded):
+                   8002 bytes, under max_target; templating them must stay linear
 
 Written from scratch as classic pcap (Ethernet, IPv4, TCP, microseconds), with
 Python's standard library only; IPv4 header checksums are right, TCP checksums 0.
@@ -261,6 +264,17 @@ def longline(pc, t):
     return c.close()
 
 
+def deeppaths(pc, t):
+    import random
+    rnd = random.Random(8)
+    c = Conn(pc, t, EVIL_C, 56000)
+    for _ in range(500):
+        path = "/q/" + "/".join(chr(98 + rnd.randrange(24)) for _ in range(4000))
+        c.send(True, request("GET", path, "evil.test"))
+        c.send(False, response())
+    return c.close()
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -268,7 +282,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     for name, fn in (("baseline", lambda pc, t: t), ("synflood", synflood), ("slowloris", slowloris), ("pipeline", pipeline),
                      ("smuggling", smuggling), ("overlap", overlap), ("gzipbomb", gzipbomb),
-                     ("longline", longline)):
+                     ("longline", longline), ("deeppaths", deeppaths)):
         scenario(out, name, fn)
 
 
