@@ -11,6 +11,7 @@
  * No regex and no allocation on the fast path: classification is hand-written
  * byte scanning, word look-ups hash into an open-addressing set, and the
  * output is built in a scratch buffer owned by the templater. */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@
 #include "../core/util.h"
 
 #define WORD_MAX 63          /* longest word kept in the word set */
-#define NAME_MAX_LEN 40      /* longest parameter name (before a uniqueness digit) */
+#define NAME_MAX_LEN 40      /* longest parameter name (before a uniqueness number) */
+#define NAME_NUM_LEN 10      /* digits of a uniqueness number (uint32_t) */
 #define PAT_MAX_SEGS 128     /* segments in a pin/spec pattern */
 #define PAT_MAX_PARAMS 3     /* parameters inside one pattern segment */
 #define HOST_MAX 255
@@ -299,11 +301,17 @@ struct ar_templater {
     struct sbuf work;        /* output being built */
     char host[HOST_MAX + 1];
     size_t hostlen;
-    struct {                 /* parameter names used in the current template */
-        char name[NAME_MAX_LEN + 1];
-        uint32_t count;
-    } used[32];
-    unsigned nused;
+    /* parameter names of the current template: an open-addressing set of
+     * the names already written, each pointing at its bytes in work (slots
+     * of an older gen are free, so that a template starts without clearing) */
+    struct nslot {
+        uint64_t h;
+        uint32_t gen;
+        uint32_t off, len;
+        uint32_t next;       /* as a base name: the number to try next */
+    } *names;
+    size_t ncap, nnames;
+    uint32_t ngen;
     /* parent_name() results, by parent segment: a few parents name most
      * parameters (users -> userId), and naming one looks up words */
     struct pn_slot {
@@ -359,6 +367,8 @@ struct ar_templater *ar_templater_new(const struct ar_limits *lim, struct ar_cou
         w_add(&t->words, &t->key, buf, l, W_VOCAB | W_KEEP);
     }
     sb_need(&t->work, 4096);
+    t->ncap = 64;
+    t->names = ar_xzalloc(t->ncap * sizeof(*t->names));
     return t;
 }
 
@@ -412,6 +422,7 @@ void ar_templater_free(struct ar_templater *t)
         centry_free(t->ct.slot[i]);
     free(t->ct.slot);
     free(t->work.p);
+    free(t->names);
     free(t);
 }
 
@@ -1128,43 +1139,96 @@ struct segctx {
     struct ar_hash_state ph;
 };
 
+/* ------------------------------------------------------ parameter names */
+
+static void names_reset(struct ar_templater *t)
+{
+    t->nnames = 0;
+    if (++t->ngen == 0) {                    /* wrapped: old slots would look current */
+        memset(t->names, 0, t->ncap * sizeof(*t->names));
+        t->ngen = 1;
+    }
+}
+
+/* The slot of name s (n bytes): in use (gen current) when the name is taken,
+ * else the free slot where it would go. */
+static struct nslot *names_find(const struct ar_templater *t, const char *s, size_t n, uint64_t h)
+{
+    size_t mask = t->ncap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        struct nslot *e = &t->names[i];
+        if (e->gen != t->ngen)
+            return e;
+        if (e->h == h && e->len == n && memcmp(t->work.p + e->off, s, n) == 0)
+            return e;
+    }
+}
+
+/* Notes the name at work[off, off + n) as taken. It grows the table only for
+ * templates with unusually many parameters (more than ncap / 2). */
+static void names_add(struct ar_templater *t, size_t off, size_t n, uint64_t h)
+{
+    if ((t->nnames + 1) * 2 > t->ncap) {
+        struct nslot *old = t->names;
+        size_t ocap = t->ncap;
+        t->ncap *= 2;
+        t->names = ar_xzalloc(t->ncap * sizeof(*t->names));
+        for (size_t i = 0; i < ocap; i++) {
+            if (old[i].gen != t->ngen)
+                continue;
+            size_t j = (size_t)old[i].h & (t->ncap - 1);
+            while (t->names[j].gen == t->ngen)
+                j = (j + 1) & (t->ncap - 1);
+            t->names[j] = old[i];
+        }
+        free(old);
+    }
+    struct nslot *e = names_find(t, t->work.p + off, n, h);
+    e->h = h;
+    e->gen = t->ngen;
+    e->off = (uint32_t)off;
+    e->len = (uint32_t)n;
+    e->next = 2;
+    t->nnames++;
+}
+
+/* Writes "{name}" and notes the name as taken. */
+static void put_name(struct ar_templater *t, const char *name, size_t n, uint64_t h)
+{
+    sb_putc(&t->work, '{');
+    size_t off = t->work.len;
+    sb_put(&t->work, name, n);
+    sb_putc(&t->work, '}');
+    names_add(t, off, n, h);
+}
+
 /* Appends "{name}", made unique within the template: the second {id} is
- * {id2}, the third {id3}. Names are counted in a small per-template table;
- * past 32 distinct names, the output so far is searched instead (bounded). */
+ * {id2}, the third {id3}, and a number already taken (a {id2} passed through)
+ * is skipped. Each base name remembers the number to try next, so that the
+ * 4096th {id} of a path is found in a look-up or two, not by searching the
+ * output again for each number. */
 static void put_param(struct ar_templater *t, const char *name, size_t nl)
 {
-    char buf[NAME_MAX_LEN + 16];
+    char buf[NAME_MAX_LEN + NAME_NUM_LEN + 1];
     if (nl > NAME_MAX_LEN)
         nl = NAME_MAX_LEN;
-    buf[0] = '{';
-    memcpy(buf + 1, name, nl);
-    uint32_t k = 0;
-    for (unsigned i = 0; i < t->nused; i++) {
-        if (strlen(t->used[i].name) == nl && memcmp(t->used[i].name, name, nl) == 0) {
-            k = ++t->used[i].count;
+    memcpy(buf, name, nl);
+    uint64_t h = w_hash(&t->key, buf, nl);
+    struct nslot *base = names_find(t, buf, nl, h);
+    if (base->gen != t->ngen) {
+        put_name(t, buf, nl, h);
+        return;
+    }
+    size_t l;
+    for (uint32_t k = base->next;; k++) {
+        l = nl + (size_t)snprintf(buf + nl, sizeof(buf) - nl, "%" PRIu32, k);
+        h = w_hash(&t->key, buf, l);
+        if (names_find(t, buf, l, h)->gen != t->ngen) {
+            base->next = k + 1;
             break;
         }
     }
-    if (k == 0 && t->nused < AR_ARRAY_LEN(t->used)) {
-        memcpy(t->used[t->nused].name, name, nl);
-        t->used[t->nused].name[nl] = '\0';
-        t->used[t->nused++].count = k = 1;
-    }
-    for (unsigned tries = 0;; tries++) {
-        size_t l = 1 + nl;
-        if (k == 0)                          /* table full: search the output */
-            k = 1;
-        if (k > 1)
-            l += (size_t)snprintf(buf + l, sizeof(buf) - l, "%u", (unsigned)k);
-        buf[l++] = '}';
-        /* the table counts names; the output check also catches names that
-         * came in already templated ({id2} passed through) */
-        if (tries >= 8 || !memmem(t->work.p, t->work.len, buf, l)) {
-            sb_put(&t->work, buf, l);
-            return;
-        }
-        k++;
-    }
+    put_name(t, buf, l, h);
 }
 
 /* Literal bytes; '{' and '}' (never valid unencoded in a path) are written
@@ -1473,7 +1537,7 @@ emit:
  * brace opens a {name} of letters, digits and '_'. Such a segment is kept as it
  * is, so that templating a template changes nothing (the catalog and the store
  * re-template what they hold when a parent collapses). */
-static int is_param_segment(struct ar_templater *t, const char *s, size_t n)
+static int is_param_segment(const char *s, size_t n)
 {
     if (!memchr(s, '{', n))
         return 0;
@@ -1485,25 +1549,40 @@ static int is_param_segment(struct ar_templater *t, const char *s, size_t n)
         size_t j = i + 1;
         while (j < n && (c_alnum((unsigned char)s[j]) || s[j] == '_'))
             j++;
-        if (j == i + 1 || j >= n || s[j] != '}' || j - i - 1 > NAME_MAX_LEN)
+        /* a name we write can have a uniqueness number after NAME_MAX_LEN */
+        if (j == i + 1 || j >= n || s[j] != '}' || j - i - 1 > NAME_MAX_LEN + NAME_NUM_LEN)
             return 0;
         i = j;
     }
-    /* note the names so that new parameters do not reuse them */
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '{')
-            continue;
-        size_t j = i + 1;
-        while (s[j] != '}')
-            j++;
-        if (t->nused < AR_ARRAY_LEN(t->used)) {
-            memcpy(t->used[t->nused].name, s + i + 1, j - i - 1);
-            t->used[t->nused].name[j - i - 1] = '\0';
-            t->used[t->nused++].count = 1;
-        }
-        i = j;
-    }
     return 1;
+}
+
+/* Writes a segment that holds parameters as it is, except a name already
+ * taken in this template: that one is numbered from its base (trailing digits
+ * dropped) as a new name would be, {id} after {id} becoming {id2}. */
+static void put_param_segment(struct ar_templater *t, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *o = memchr(s + i, '{', n - i);
+        size_t lit = o ? (size_t)(o - s) : n;
+        sb_put(&t->work, s + i, lit - i);
+        if (!o)
+            break;
+        const char *nm = o + 1;
+        const char *c = memchr(nm, '}', n - lit - 1);   /* checked by is_param_segment */
+        size_t nl = (size_t)(c - nm);
+        uint64_t h = w_hash(&t->key, nm, nl);
+        if (names_find(t, nm, nl, h)->gen != t->ngen) {
+            put_name(t, nm, nl, h);
+        } else {
+            size_t bl = nl;
+            while (bl > 1 && c_digit((unsigned char)nm[bl - 1]))
+                bl--;
+            put_param(t, nm, bl);
+        }
+        i = (size_t)(c - s) + 1;
+    }
 }
 
 static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix_len, int depth,
@@ -1511,8 +1590,8 @@ static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix
 {
     if (n == 0)
         return 0;
-    if (is_param_segment(t, s, n)) {
-        sb_put(&t->work, s, n);
+    if (is_param_segment(s, n)) {
+        put_param_segment(t, s, n);
         cx->typed = 1;
         return 0;                            /* a parameter names nothing */
     }
@@ -1918,7 +1997,7 @@ int ar_template(struct ar_templater *t, const char *host, const char *path,
 
     struct segctx cx = { 0 };
     t->work.len = 0;
-    t->nused = 0;
+    names_reset(t);
     const char *end = path + n;
     const char *s = path + 1;
     for (int depth = 0;; depth++) {

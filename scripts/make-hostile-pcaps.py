@@ -24,8 +24,9 @@ body), on their own connections. The attack in between, on host `evil.test`:
                    inflates to 1 GiB of zeros: the agent never inflates, so it is
                    only bytes to skip
   longline.pcap    a request line of 1 MiB (`GET /AAAA...`), answered 414
-  deeppaths.pcap   500 requests on one connection, each answered 200, whose paths
-                   are `/q` and 4000 one-letter segments (b..y, random, seeded):
+  deeppaths.pcap   1000 requests on one connection, each answered 200, whose paths
+                   are `/q` and 4000 one-letter segments (b..y, random, seeded),
+                   then `/n` and 4000 digits (4000 parameters: {id} ... {id4000}):
                    8002 bytes, under max_target; templating them must stay linear
 
 Written from scratch as classic pcap (Ethernet, IPv4, TCP, microseconds), with
@@ -268,8 +269,11 @@ def deeppaths(pc, t):
     import random
     rnd = random.Random(8)
     c = Conn(pc, t, EVIL_C, 56000)
-    for _ in range(500):
-        path = "/q/" + "/".join(chr(98 + rnd.randrange(24)) for _ in range(4000))
+    for i in range(1000):
+        if i < 500:
+            path = "/q/" + "/".join(chr(98 + rnd.randrange(24)) for _ in range(4000))
+        else:
+            path = "/n/" + "/".join(str(rnd.randrange(10)) for _ in range(4000))
         c.send(True, request("GET", path, "evil.test"))
         c.send(False, response())
     return c.close()

@@ -621,6 +621,8 @@ START_TEST(test_idempotent)
         "/api/v1/users/42/orders", "/api/v1/orders/3f2c1a9e-5b7d-4e2a-9c1f-0a1b2c3d4e5f/items/3",
         "/catalog/products/SKU-002500.json", "/api/v1/reports/daily/2026-11-30",
         "/api/v1/users/by-email/a.b@example.com", "/x/42/43/44", "/users/me",
+        /* a 40-character name and its {name2}: 41 characters, still a name */
+        "/abcdefghijabcdefghijabcdefghijabcdefghij/1/abcdefghijabcdefghijabcdefghijabcdefghij/2",
     };
     struct ar_templater *t = mk(_i);
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -632,6 +634,84 @@ START_TEST(test_idempotent)
         ck_assert_str_eq(r1, r2);
     }
     T(t, "/x/{id}/{id2}/44", "/x/{id}/{id2}/{id3}", "typed"); /* names stay unique */
+    ar_templater_free(t);
+}
+END_TEST
+
+/* Every {name} of a template appears once (OpenAPI wants unique names). */
+static int names_unique(const char *tmpl)
+{
+    const char *names[1024];
+    size_t lens[1024], n = 0;
+    for (const char *p = tmpl; (p = strchr(p, '{')) != NULL; p++) {
+        const char *c = strchr(p, '}');
+        if (!c || n == 1024)
+            return 0;
+        for (size_t i = 0; i < n; i++)
+            if (lens[i] == (size_t)(c - p - 1) && memcmp(names[i], p + 1, lens[i]) == 0)
+                return 0;
+        names[n] = p + 1;
+        lens[n++] = (size_t)(c - p - 1);
+    }
+    return 1;
+}
+
+/* F9: /deep/x0/.../x15, /deep/x1/.../x16, ... made a chain of collapses whose
+ * templates came back with {slug10}/{slug10}: the search for a free number
+ * gave up after 8 tries and used a taken one. A name passed through from a
+ * template ({id} already in the path) was not checked either. */
+START_TEST(test_names_unique)
+{
+    struct ar_templater *t = mk(_i);
+    static char held[100][1024];
+    char p[512], out[1024];
+    const char *rule;
+    int collapses = 0;
+    for (int i = 0; i < 100; i++) {
+        int o = snprintf(p, sizeof(p), "/deep");
+        for (int k = i; k < i + 16; k++)
+            o += snprintf(p + o, sizeof(p) - (size_t)o, "/x%d", k);
+        int r = ar_template(t, "deep.test", p, held[i], sizeof(held[i]), &rule);
+        ck_assert_msg(names_unique(held[i]), "%s -> %s", p, held[i]);
+        /* as the catalog does: a collapse re-templates what is held */
+        for (int k = 0; r && k < i; k++) {
+            ar_template(t, "deep.test", held[k], out, sizeof(out), &rule);
+            ck_assert_msg(names_unique(out), "%s -> %s", held[k], out);
+            memcpy(held[k], out, sizeof(out));
+        }
+        collapses += r;
+    }
+    ck_assert_int_ge(collapses, 5);
+    T(t, "/x/{id}/{id2}/{id3}/{id4}/{id5}/{id6}/{id7}/{id8}/{id9}/{id10}/7",
+      "/x/{id}/{id2}/{id3}/{id4}/{id5}/{id6}/{id7}/{id8}/{id9}/{id10}/{id11}", "typed");
+    /* a name already in the path is renamed when taken, as a new one would be */
+    T(t, "/1/{id}", "/{id}/{id2}", "typed");
+    T(t, "/1/2/{id2}/{id}", "/{id}/{id2}/{id3}/{id4}", "typed");
+    T(t, "/{id}/{id}", "/{id}/{id2}", "typed");
+    T(t, "/users/1/{userId}.json", "/users/{userId}/{userId2}.json", "typed");
+    /* more names than the table first holds (it grows) */
+    T(t, "/a/1/b/2/c/3/d/4/e/5/f/6/g/7/h/8/i/9/j/10/k/11/l/12/m/13/n/14/o/15/p/16/q/17/r/18/s/19"
+         "/t/20/u/21/v/22/w/23/x/24/y/25/z/26/aa/27/bb/28/cc/29/dd/30/ee/31/ff/32/gg/33/1/2/3",
+      "/a/{aId}/b/{bId}/c/{cId}/d/{dId}/e/{eId}/f/{fId}/g/{gId}/h/{hId}/i/{iId}/j/{jId}/k/{kId}"
+      "/l/{lId}/m/{mId}/n/{nId}/o/{oId}/p/{pId}/q/{qId}/r/{rId}/s/{sId}/t/{tId}/u/{uId}/v/{vId}"
+      "/w/{wId}/x/{xId}/y/{yId}/z/{zId}/aa/{aaId}/bb/{bbId}/cc/{ccId}/dd/{ddId}/ee/{eeId}"
+      "/ff/{ffId}/gg/{ggId}/{id}/{id2}/{id3}", "typed");
+
+    /* 4096 integers: {id} ... {id4096}, each name found in one look-up */
+    size_t n = 8192;
+    char *big = malloc(n + 1), *bo = malloc(8 * n);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_ptr_nonnull(bo);
+    for (size_t i = 0; i < n; i += 2) {
+        big[i] = '/';
+        big[i + 1] = '7';
+    }
+    big[n] = '\0';
+    ar_template(t, "h", big, bo, 8 * n, &rule);
+    ck_assert_int_eq(strncmp(bo, "/{id}/{id2}/{id3}/", 18), 0);
+    ck_assert_str_eq(strrchr(bo, '/'), "/{id4096}");
+    free(big);
+    free(bo);
     ar_templater_free(t);
 }
 END_TEST
@@ -663,6 +743,7 @@ static Suite *template_suite(void)
     tcase_add_loop_test(tc, test_benchmark_shapes, 0, 2);
     tcase_add_loop_test(tc, test_path_forms, 0, 2);
     tcase_add_loop_test(tc, test_idempotent, 0, 2);
+    tcase_add_loop_test(tc, test_names_unique, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
