@@ -33,7 +33,8 @@ struct ep {
     char *host, *method, *tmpl, *state, *reason, *owner;
     char *shape;            /* tmpl with every {name} as {}: paths that differ only by
                              * parameter names (on different hosts) are one path item */
-    uint64_t hits;
+    uint64_t hits;          /* with the endpoints merged into this one's operation */
+    uint64_t own_hits;      /* this endpoint's */
     double first, last;
     struct ar_status_count *st;
     uint32_t nst;
@@ -86,7 +87,7 @@ static int keep(const struct ar_endpoint *e, void *ud)
     p->state = ar_xstrdup(e->v.state ? e->v.state : "shadow");
     p->reason = e->v.reason ? ar_xstrdup(e->v.reason) : NULL;
     p->owner = e->v.owner ? ar_xstrdup(e->v.owner) : NULL;
-    p->hits = e->hits;
+    p->hits = p->own_hits = e->hits;
     p->first = e->first_seen;
     p->last = e->last_seen;
     p->st = ar_xcalloc(e->nstatuses + 1, sizeof(*p->st));
@@ -191,7 +192,72 @@ static void content(struct ar_json *j, char **cts, uint32_t n)
     ar_json_obj_close(j);
 }
 
-static void operation(struct ar_json *j, const struct ep *e, const char *op_id, int multi_host)
+/* Adds the values of add missing from *v. */
+static void set_union(char ***v, uint32_t *n, char *const *add, uint32_t nadd)
+{
+    for (uint32_t i = 0; i < nadd; i++) {
+        uint32_t k = 0;
+        while (k < *n && strcmp((*v)[k], add[i]))
+            k++;
+        if (k < *n)
+            continue;
+        *v = ar_xrealloc(*v, (*n + 2) * sizeof(**v));
+        (*v)[(*n)++] = ar_xstrdup(add[i]);
+        (*v)[*n] = NULL;
+    }
+}
+
+/* Folds s into d, the operation written for both: hits and statuses summed,
+ * first and last seen widened, value sets joined. */
+static void merge_op(struct ep *d, const struct ep *s)
+{
+    d->hits += s->hits;
+    if (s->first && (!d->first || s->first < d->first))
+        d->first = s->first;
+    if (s->last > d->last)
+        d->last = s->last;
+    for (uint32_t i = 0; i < s->nst; i++) {
+        uint32_t k = 0;
+        while (k < d->nst && d->st[k].code != s->st[i].code)
+            k++;
+        if (k == d->nst) {
+            d->st = ar_xrealloc(d->st, (d->nst + 1) * sizeof(*d->st));
+            d->st[d->nst++] = s->st[i];
+        } else {
+            d->st[k].count += s->st[i].count;
+        }
+    }
+    set_union(&d->query, &d->nquery, s->query, s->nquery);
+    set_union(&d->req_ct, &d->nreq, s->req_ct, s->nreq);
+    set_union(&d->resp_ct, &d->nresp, s->resp_ct, s->nresp);
+    set_union(&d->auth, &d->nauth, s->auth, s->nauth);
+}
+
+/* The endpoints whose hits one operation holds, when there are several. */
+static void merged_list(struct ar_json *j, const struct ep *grp, size_t n, const char *method)
+{
+    size_t same = 0;
+    for (size_t k = 0; k < n; k++)
+        same += !strcmp(grp[k].method, method);
+    if (same < 2)
+        return;
+    ar_json_key(j, "x-apiroster-merged");
+    ar_json_arr_open(j);
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(grp[k].method, method))
+            continue;
+        ar_json_obj_open(j);
+        ar_json_kstr(j, "host", grp[k].host);
+        ar_json_kstr(j, "path", grp[k].tmpl);
+        ar_json_kuint(j, "hits", grp[k].own_hits);
+        ar_json_kstr(j, "state", grp[k].state);
+        ar_json_obj_close(j);
+    }
+    ar_json_arr_close(j);
+}
+
+static void operation(struct ar_json *j, const struct ep *e, const char *op_id, int multi_host,
+                      const struct ep *grp, size_t ngrp)
 {
     char m[16], ts[40];
     lower(e->method, m, sizeof(m));
@@ -275,6 +341,7 @@ static void operation(struct ar_json *j, const struct ep *e, const char *op_id, 
     ar_json_kstr(j, "x-apiroster-last-seen", ts);
     if (multi_host)
         ar_json_kstr(j, "x-apiroster-host", e->host);
+    merged_list(j, grp, ngrp, e->method);
     ar_json_obj_close(j);
 }
 
@@ -418,25 +485,39 @@ int ar_openapi_document(struct ar_store *s, const char *host, const char *owner,
             }
             ar_json_arr_close(j);
         }
-        /* one operation per method: with several hosts, the busiest host's */
         ar_json_key(j, "x-apiroster-other-methods");
         ar_json_arr_open(j);
-        for (size_t k = i; k < end; k++)
-            if (!oas_method(l.v[k].method))
+        for (size_t k = i; k < end; k++) {
+            int seen = 0;
+            for (size_t o = i; o < k && !seen; o++)
+                seen = !strcmp(l.v[o].method, l.v[k].method);
+            if (!oas_method(l.v[k].method) && !seen)
                 ar_json_str(j, l.v[k].method);
+        }
         ar_json_arr_close(j);
+        /* One operation per method. Every endpoint of the path item with that
+         * method is folded into it (hits, statuses and values summed), and
+         * listed in x-apiroster-merged: the same path on two hosts, or
+         * /files/{email}, /files/{fileId} and /files/{file} (typed and
+         * collapsed children of one parent, three roster endpoints and one
+         * OpenAPI path). Writing only the busiest one dropped the others'
+         * hits. State, owner and names are the busiest one's. */
         for (size_t k = i; k < end; k++) {
             if (!oas_method(l.v[k].method))
                 continue;
             int best = 1;
             for (size_t o = i; o < end && best; o++)
                 if (o != k && !strcmp(l.v[o].method, l.v[k].method) &&
-                    (l.v[o].hits > l.v[k].hits || (l.v[o].hits == l.v[k].hits && o < k)))
+                    (l.v[o].own_hits > l.v[k].own_hits ||
+                     (l.v[o].own_hits == l.v[k].own_hits && o < k)))
                     best = 0;
             if (!best)
                 continue;
+            for (size_t o = i; o < end; o++)
+                if (o != k && !strcmp(l.v[o].method, l.v[k].method))
+                    merge_op(&l.v[k], &l.v[o]);
             op_id(&l.v[k], used[nused], sizeof(used[0]), used, nused);
-            operation(j, &l.v[k], used[nused], nh > 1);
+            operation(j, &l.v[k], used[nused], nh > 1, &l.v[i], end - i);
             nused++;
         }
         ar_json_obj_close(j);
