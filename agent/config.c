@@ -43,7 +43,7 @@ static const struct opt opts[] = {
       "unprivileged user the live capture runs as once the interface is open (when started as "
       "root; 'nobody' with a warning if it does not exist)" },
 #define AR_X(name, def, unit, what) \
-    { "limits", #name, T_NUM, OFF(lim.name), #def, 1, LIM_MAX, unit, 0, what },
+    { "limits", #name, T_NUM, OFF(lim.name), #def, AR_LIMIT_MIN(name), LIM_MAX, unit, 0, what },
     AR_LIMITS(AR_X)
 #undef AR_X
 };

@@ -39,6 +39,10 @@ enum ar_limit_id {
     AR_LIMIT__COUNT
 };
 
+/* The smallest value of a limit: 1, except max_children, where 0 turns the
+ * cardinality collapse off (docs/templating.md). */
+#define AR_LIMIT_MIN(name) (AR_LIMIT_##name == AR_LIMIT_max_children ? 0 : 1)
+
 struct ar_limits {
 #define AR_X(name, def, unit, what) uint64_t name;
     AR_LIMITS(AR_X)

@@ -30,5 +30,12 @@ out=$("$BIN" config check --config "$t/bad6.conf" 2>&1); rc=$?
 printf '[sources]\nspec = /x.yaml\n[owners]\nhost = *.shop.test shop\n[push "shop"]\nurl = http://127.0.0.1:9/\nbatch = 5\n' > "$t/ok.conf"
 out=$("$BIN" config show --config "$t/ok.conf" 2>&1); rc=$?
 [[ $rc == 0 && $out == *"sources.spec = /x.yaml"* && $out == *"owners.host = *.shop.test shop"* && $out == *'push "shop".batch = 5'* && $out == *'push "shop".interval = 60'* ]] && ok || ko "sections: rc=$rc out=$out"
+# max_children = 0 turns the collapse off (docs/templating.md); every other limit is >= 1
+printf '[limits]\nmax_children = 0\n' > "$t/mc0.conf"
+out=$("$BIN" config show --config "$t/mc0.conf" 2>&1); rc=$?
+[[ $rc == 0 && $out == *"limits.max_children = 0"* ]] && ok || ko "max_children = 0: rc=$rc out=$out"
+printf '[limits]\nmax_tracked_children = 0\n' > "$t/mt0.conf"
+out=$("$BIN" config check --config "$t/mt0.conf" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"mt0.conf:2: limits.max_tracked_children = 0 is out of range [1, "* ]] && ok || ko "max_tracked_children = 0: rc=$rc out=$out"
 echo "config: $pass passed, $fail failed"
 ((fail == 0))
