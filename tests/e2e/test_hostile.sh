@@ -186,7 +186,8 @@ check(len(deep) == 1000 and all(x["status"] == 200 and x["path"].count("/") == 4
       f"deeppaths: {len(deep)} exchanges")
 check(c("limit_max_collapse_depth") >= 500, f"deeppaths: limit_max_collapse_depth {c('limit_max_collapse_depth')}")
 check(c("limit_max_tracked_children") == 0, f"deeppaths: limit_max_tracked_children {c('limit_max_tracked_children')}")
-check(0 <= c("seconds") < 5, f"deeppaths: {c('seconds')} s")
+# the time is printed above, not asserted (timed tests flake; scripts/bench.sh
+# measures): limit_max_tracked_children == 0 is the sign of the linear path
 if ASAN:
     print("hostile: ASan build: peak RSS reported, not checked against the bounds")
 print(f"hostile: {passed} passed, {failed} failed")
