@@ -35,6 +35,7 @@ struct run {
     FILE *xfp, *tfp;
     struct ar_json j;
     int flush_failed;
+    int flushes;                 /* flushes made so far (at max_endpoints, before the end) */
 };
 
 static void write_line(struct run *r, FILE *fp)
@@ -56,6 +57,7 @@ static void flush(struct run *r)
         return;
     }
     r->flushed = r->ctr;
+    r->flushes++;
     ar_catalog_clear(r->cat);
 }
 
@@ -291,9 +293,14 @@ int cmd_capture(int argc, char **argv)
             ar_collector_finish(col);
         ar_collector_free(col);
     }
+    /* what was written before the error stays (a flush at max_endpoints) */
+    char kept[160] = "nothing written to the database";
+    if (r.flushes)
+        snprintf(kept, sizeof(kept), "the database keeps the %d flush%s made before it "
+                 "(max_endpoints reached), nothing after", r.flushes, r.flushes == 1 ? "" : "es");
     if (rc < 0) {
-        ar_store_close(r.store); /* nothing written to the database */
-        ar_die(AR_EXIT_USAGE, "%s", err);
+        ar_store_close(r.store);
+        ar_die(AR_EXIT_USAGE, "%s; %s", err, kept);
     }
     flush(&r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
