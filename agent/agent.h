@@ -23,7 +23,17 @@ void ar_die_store(const struct ar_store *s, const char *err) __attribute__((nore
 const char *ar_db_path(const char *flag, const struct ar_config *cfg);
 /* Load --config PATH (must exist) or /etc/apiroster/apiroster.conf (if present). */
 void ar_load_config(struct ar_config *cfg, const char *path);
-/* "2026-11-30T12:00:00.123Z" */
+/* ---- what the commands write (output.c) ---- */
+
+/* Exit 2 ("FLAG OUT: that is ...; refusing to overwrite it") when the output
+ * file out is the database db (or its -wal, -shm, -journal) or one of the
+ * inputs (what[i] says what inputs[i] is, "the capture file"): the same
+ * regular file when both exist, the same resolved path when neither does. out
+ * "-" or NULL, db NULL and NULL inputs are skipped. Call before anything is
+ * opened for writing. */
+void ar_refuse_clobber(const char *out, const char *flag, const char *db,
+                       const char *const *inputs, const char *const *what, int ninputs);
+
 /* ---- live capture and service (daemon.c, sdnotify.c, privs.c, sources.c) ---- */
 
 struct ar_live_args {

@@ -263,10 +263,28 @@ int cmd_capture(int argc, char **argv)
     ar_load_config(&r.cfg, config);
     if (!filter)
         filter = r.cfg.filter;
+    r.db_path = ar_db_path(db, &r.cfg);
+    /* an output file must not be what is read: the roster, a capture, the config */
+    {
+        const char **in = ar_xcalloc((size_t)nfiles + 2, sizeof(*in));
+        const char **what = ar_xcalloc((size_t)nfiles + 2, sizeof(*what));
+        int nin = 0;
+        for (int i = 0; i < nfiles; i++, nin++) {
+            in[nin] = files[i];
+            what[nin] = "the capture file read by -r";
+        }
+        in[nin] = r.cfg.path;
+        what[nin++] = "the configuration";
+        ar_refuse_clobber(xpath, "--exchanges", r.db_path, in, what, nin);
+        in[nin] = xpath;
+        what[nin++] = "the file of --exchanges";
+        ar_refuse_clobber(tpath, "--tls", r.db_path, in, what, nin);
+        free(in);
+        free(what);
+    }
     /* every file and the filter are checked before the database is touched */
     if (ar_capture_check(files, nfiles, filter, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
-    r.db_path = ar_db_path(db, &r.cfg);
     if (!(r.store = ar_roster_open_capture(r.db_path, &r.cfg, err, sizeof(err))))
         ar_die(AR_EXIT_USAGE, "%s", err);
     ar_store_set_limits(r.store, &r.cfg.lim, &r.ctr);

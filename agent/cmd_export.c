@@ -35,8 +35,11 @@ int cmd_export(int argc, char **argv)
         ar_die(AR_EXIT_USAGE, "usage: %s", usage);
     struct ar_config cfg;
     ar_load_config(&cfg, config);
+    const char *path = ar_db_path(db, &cfg);
+    const char *in[] = { cfg.path }, *what[] = { "the configuration" };
+    ar_refuse_clobber(output, "-o", path, in, what, 1);
     struct ar_store *s;
-    if (ar_store_open(ar_db_path(db, &cfg), AR_STORE_RO, &s, err, sizeof(err)) < 0)
+    if (ar_store_open(path, AR_STORE_RO, &s, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
     struct ar_json j;
     ar_json_init(&j);
