@@ -3,6 +3,7 @@
 #define AR_AGENT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "config.h"
 
@@ -33,6 +34,16 @@ void ar_load_config(struct ar_config *cfg, const char *path);
  * opened for writing. */
 void ar_refuse_clobber(const char *out, const char *flag, const char *db,
                        const char *const *inputs, const char *const *what, int ninputs);
+/* Close fp (stdout: flush it) and say whether everything written reached it:
+ * 0, or -1 with "write error: PATH: reason" in err. first_errno: the errno of
+ * the first failed write when the caller kept it, else 0. */
+int ar_close_output(FILE *fp, const char *path, int first_errno, char *err, size_t errsz);
+/* j written to stdout; a failed write is remembered for ar_close_stdout. */
+struct ar_json;
+void ar_write_stdout(struct ar_json *j);
+/* atexit handler (main): stdout flushed and closed; on a write error prints
+ * "apiroster: write error: stdout: reason" and exits 1. */
+void ar_close_stdout(void);
 
 /* ---- live capture and service (daemon.c, sdnotify.c, privs.c, sources.c) ---- */
 

@@ -1,5 +1,6 @@
 /* cmd_export.c - `apiroster export openapi`: the observed API as an OpenAPI
  * 3.1 document (agent/openapi.c builds it). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,11 +48,12 @@ int cmd_export(int argc, char **argv)
         ar_die_store(s, err);
     ar_store_close(s);
     ar_json_append(&j, "\n", 1);
-    FILE *fp = output ? fopen(output, "w") : stdout;
+    FILE *fp = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!fp)
         ar_die(AR_EXIT_USAGE, "%s: %m", output);
-    if (ar_json_write(&j, fp) < 0 || (output && fclose(fp) != 0))
-        ar_die(AR_EXIT_FAIL, "%s: cannot write", output ? output : "stdout");
+    int werr = ar_json_write(&j, fp) < 0 ? errno : 0;
+    if (ar_close_output(fp, fp == stdout ? "stdout" : output, werr, err, sizeof(err)) < 0)
+        ar_die(AR_EXIT_FAIL, "%s", err);
     ar_json_free(&j);
     ar_config_free(&cfg);
     return AR_EXIT_OK;

@@ -98,7 +98,7 @@ static void print_json(const struct ar_push_report *rep, int rc, struct ar_json 
     ar_json_int(&j, rc);
     ar_json_obj_close(&j);
     ar_json_append(&j, "\n", 1);
-    ar_json_write(&j, stdout);
+    ar_write_stdout(&j);
     ar_json_free(&j);
 }
 

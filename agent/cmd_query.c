@@ -168,7 +168,7 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     ar_json_raw(j, e->v.owner_alt ? e->v.owner_alt : "[]");
     ar_json_obj_close(j);
     if (j->len > (1 << 20)) {
-        ar_json_write(j, stdout);
+        ar_write_stdout(j);
         j->len = 0;
     }
     return 0;
@@ -198,7 +198,7 @@ int cmd_endpoints(int argc, char **argv)
     if (a.json) {
         ar_json_arr_close(&o.j);
         ar_json_append(&o.j, "\n", 1);
-        ar_json_write(&o.j, stdout);
+        ar_write_stdout(&o.j);
     } else {
         printf("%" PRIu64 " endpoints\n", o.n);
     }
@@ -301,7 +301,7 @@ int cmd_stats(int argc, char **argv)
         ar_json_arr_close(&j);
         ar_json_obj_close(&j);
         ar_json_append(&j, "\n", 1);
-        ar_json_write(&j, stdout);
+        ar_write_stdout(&j);
     }
     ar_json_free(&j);
     ar_store_close(s);

@@ -65,10 +65,10 @@ static void close_all(struct args *a)
     ar_config_free(&a->cfg);
 }
 
-static void flush_json(struct ar_json *j, FILE *fp)
+static void flush_json(struct ar_json *j)
 {
     ar_json_append(j, "\n", 1);
-    ar_json_write(j, fp);
+    ar_write_stdout(j);
     ar_json_free(j);
 }
 
@@ -293,7 +293,7 @@ int cmd_diff(int argc, char **argv)
             ar_json_kuint(&j, states[k], total[k]);
         ar_json_obj_close(&j);
         ar_json_obj_close(&j);
-        flush_json(&j, stdout);
+        flush_json(&j);
     } else {
         printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
                " %9" PRIu64 "\n", "total", total[0], total[1], total[2], total[3], total[4],
@@ -429,7 +429,7 @@ int cmd_owner(int argc, char **argv)
         if (seen)
             ar_json_kuint(&j, "hits", e->hits);
         ar_json_obj_close(&j);
-        flush_json(&j, stdout);
+        flush_json(&j);
     } else {
         printf("%s %s%s  ->  %s %s%s\n", method, host, path, host, v.spec_tmpl ? v.spec_tmpl : tmpl,
                seen ? "" : "  (never seen)");
@@ -528,7 +528,7 @@ int cmd_owners(int argc, char **argv)
     }
     if (a.json) {
         ar_json_arr_close(&j);
-        flush_json(&j, stdout);
+        flush_json(&j);
     } else {
         ar_json_free(&j);
     }

@@ -173,7 +173,7 @@ int cmd_sources(int argc, char **argv)
     if (json) {
         ar_json_arr_close(&o.j);
         ar_json_append(&o.j, "\n", 1);
-        ar_json_write(&o.j, stdout);
+        ar_write_stdout(&o.j);
     }
     ar_json_free(&o.j);
     ar_store_close(s);

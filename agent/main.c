@@ -81,6 +81,8 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    /* a full disk or a closed pipe under stdout is an error, not exit 0 */
+    atexit(ar_close_stdout);
     if (argc < 2) {
         usage(stderr);
         return AR_EXIT_USAGE;

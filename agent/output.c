@@ -1,9 +1,13 @@
-/* output.c - what the commands write: output files that must not be an input. */
+/* output.c - what the commands write: output files that must not be an input,
+ * and write errors that must not go unnoticed. */
+#include <errno.h>
 #include <linux/limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
+#include "../core/json.h"
 #include "../core/util.h"
 #include "agent.h"
 
@@ -68,4 +72,56 @@ void ar_refuse_clobber(const char *out, const char *flag, const char *db,
         if (inputs[i] && same_file(out, inputs[i]))
             ar_die(AR_EXIT_USAGE, "%s %s: that is %s %s; refusing to overwrite it", flag, out,
                    what[i], inputs[i]);
+}
+
+/* ---- write errors ------------------------------------------------------- */
+
+static int stdout_reported;  /* a write error on stdout was already said */
+
+int ar_close_output(FILE *fp, const char *path, int first_errno, char *err, size_t errsz)
+{
+    if (fp == stdout && stdout_reported) {
+        snprintf(err, errsz, "write error: %s", path);
+        return -1;
+    }
+    int had = ferror(fp);
+    errno = 0;
+    int rc = fp == stdout ? fflush(fp) : fclose(fp);
+    int e = rc != 0 ? errno : 0;
+    if (!had && rc == 0)
+        return 0;
+    if (first_errno)
+        e = first_errno;
+    if (e)
+        snprintf(err, errsz, "write error: %s: %s", path, strerror(e));
+    else
+        snprintf(err, errsz, "write error: %s", path);
+    if (fp == stdout)
+        stdout_reported = 1;    /* the caller says it: not again at exit */
+    return -1;
+}
+
+static int stdout_errno;     /* of the first failed ar_write_stdout */
+
+void ar_write_stdout(struct ar_json *j)
+{
+    if (ar_json_write(j, stdout) < 0 && !stdout_errno)
+        stdout_errno = errno ? errno : EIO;
+}
+
+void ar_close_stdout(void)
+{
+    char err[512];
+    /* as coreutils' close_stdout: an atexit handler, so that every path that
+     * exits goes through it; _exit, since exit must not be called from here */
+    if (stdout_reported)
+        return;
+    if (ar_close_output(stdout, "stdout", stdout_errno, err, sizeof(err)) == 0) {
+        errno = 0;
+        if (fclose(stdout) == 0 || errno == EBADF)  /* EBADF: started with stdout closed */
+            return;
+        snprintf(err, sizeof(err), "write error: stdout: %s", strerror(errno));
+    }
+    fprintf(stderr, "apiroster: %s\n", err);
+    _exit(AR_EXIT_FAIL);
 }
