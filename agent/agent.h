@@ -26,6 +26,13 @@ const char *ar_db_path(const char *flag, const struct ar_config *cfg);
 void ar_load_config(struct ar_config *cfg, const char *path);
 /* ---- what the commands write (output.c) ---- */
 
+/* str made safe for a terminal, for human (non-JSON) output: control bytes
+ * (C0, DEL: ESC included), bytes that are not valid UTF-8, C1 controls and
+ * bidirectional overrides become \xNN per byte; anything else is as is. Returns
+ * str itself when nothing needs escaping (NULL for NULL), else one of 8
+ * buffers used in turn: at most 8 results live at once (one printf), main
+ * thread only. */
+const char *ar_vis(const char *str);
 /* Exit 2 ("FLAG OUT: that is ...; refusing to overwrite it") when the output
  * file out is the database db (or its -wal, -shm, -journal) or one of the
  * inputs (what[i] says what inputs[i] is, "the capture file"): the same

@@ -107,9 +107,10 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     if (!o->json) {
         char st[256];
         statuses_text(e, st, sizeof(st));
-        printf("%-28s %-7s %-48s %8" PRIu64 "  %-10s %-20s %-24s %s\n", e->host[0] ? e->host : "-",
-               e->method, e->tmpl, e->hits, e->v.state ? e->v.state : "-",
-               e->v.owner ? e->v.owner : "-", st, e->rule);
+        printf("%-28s %-7s %-48s %8" PRIu64 "  %-10s %-20s %-24s %s\n",
+               e->host[0] ? ar_vis(e->host) : "-", ar_vis(e->method), ar_vis(e->tmpl), e->hits,
+               e->v.state ? ar_vis(e->v.state) : "-", e->v.owner ? ar_vis(e->v.owner) : "-", st,
+               ar_vis(e->rule));
         return 0;
     }
     struct ar_json *j = &o->j;
@@ -217,7 +218,8 @@ static int print_tls(const char *name, const char *alpn, uint64_t conns, void *u
 {
     struct tls_out *t = ud;
     if (!t->json) {
-        printf("  %-40s %-16s %" PRIu64 " connections\n", name, alpn[0] ? alpn : "-", conns);
+        printf("  %-40s %-16s %" PRIu64 " connections\n", ar_vis(name),
+               alpn[0] ? ar_vis(alpn) : "-", conns);
         return 0;
     }
     ar_json_obj_open(t->j);
@@ -236,7 +238,8 @@ static int print_share(const char *host, uint64_t tls, uint64_t http, void *ud)
     struct tls_out *t = ud;
     double share = tls + http ? (double)tls / (double)(tls + http) : 0.0;
     if (!t->json) {
-        printf("  %-40s %10" PRIu64 " %10" PRIu64 "   %5.1f%%\n", host[0] ? host : "(no Host)", tls,
+        printf("  %-40s %10" PRIu64 " %10" PRIu64 "   %5.1f%%\n",
+               host[0] ? ar_vis(host) : "(no Host)", tls,
                http, share * 100.0);
         return 0;
     }

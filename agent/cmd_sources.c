@@ -106,7 +106,7 @@ static int print_source(const struct ar_source *src, void *ud)
         }
     }
     printf("%-8s %-12s %6" PRIu64 " %4d  %.12s  %s\n", src->kind, src->format, src->items, nw,
-           src->sha256, src->path);
+           src->sha256, ar_vis(src->path));
     return 0;
 }
 
@@ -144,10 +144,10 @@ int cmd_sources(int argc, char **argv)
             if (r < 0)
                 ar_die_store(s, err);
             if (r == 1) {
-                fprintf(stderr, "apiroster: %s: no such source\n", argv[i]);
+                fprintf(stderr, "apiroster: %s: no such source\n", ar_vis(argv[i]));
                 rc = AR_EXIT_USAGE;
             } else {
-                printf("removed %s\n", p);
+                printf("removed %s\n", ar_vis(p));
             }
         }
         struct ar_model *m = ar_model_load(s, &cfg, err, sizeof(err));

@@ -1,5 +1,6 @@
-/* output.c - what the commands write: output files that must not be an input,
- * and write errors that must not go unnoticed. */
+/* output.c - what the commands write: human output made safe for a terminal,
+ * output files that must not be an input, and write errors that must not go
+ * unnoticed. */
 #include <errno.h>
 #include <linux/limits.h>
 #include <stdio.h>
@@ -10,6 +11,115 @@
 #include "../core/json.h"
 #include "../core/util.h"
 #include "agent.h"
+
+/* ---- terminal-safe text ------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (2 to 4 bytes; shortest form, no
+ * surrogate, at most U+10FFFF) with its code point in *cp, or 0. */
+static size_t utf8_seq(const unsigned char *p, unsigned *cp)
+{
+    unsigned c = p[0], n, min;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, min = 0x80, c &= 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, min = 0x800, c &= 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    for (unsigned i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+/* Code points a terminal acts on or that reorder the line: C1 controls
+ * (U+0080-U+009F: U+009B is CSI on some terminals) and the bidirectional
+ * embeddings, overrides and isolates. */
+static int unsafe_cp(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The bytes of s that must be escaped: 0 when s prints as it is. */
+static size_t vis_scan(const unsigned char *s, size_t *len)
+{
+    size_t bad = 0, i = 0;
+    while (s[i]) {
+        unsigned cp;
+        size_t n;
+        if (s[i] < 0x20 || s[i] == 0x7f) {
+            bad++;
+            i++;
+        } else if (s[i] < 0x80) {
+            i++;
+        } else if ((n = utf8_seq(s + i, &cp)) == 0) {
+            bad++;
+            i++;
+        } else {
+            if (unsafe_cp(cp))
+                bad += n;
+            i += n;
+        }
+    }
+    *len = i;
+    return bad;
+}
+
+#define VIS_SLOTS 8
+static struct {
+    char *buf;
+    size_t cap;
+} vis_slot[VIS_SLOTS];
+static unsigned vis_next;
+
+const char *ar_vis(const char *str)
+{
+    if (!str)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len, bad = vis_scan(s, &len);
+    if (!bad)
+        return str;
+    size_t need = len + 3 * bad + 1;
+    unsigned k = vis_next++ % VIS_SLOTS;
+    if (vis_slot[k].cap < need) {
+        vis_slot[k].buf = ar_xrealloc(vis_slot[k].buf, need);
+        vis_slot[k].cap = need;
+    }
+    char *o = vis_slot[k].buf;
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        size_t n = 1, esc;
+        if (s[i] < 0x20 || s[i] == 0x7f)
+            esc = 1;
+        else if (s[i] < 0x80)
+            esc = 0;
+        else if ((n = utf8_seq(s + i, &cp)) == 0)
+            n = esc = 1;
+        else
+            esc = unsafe_cp(cp);
+        for (size_t b = 0; b < n; b++, i++) {
+            if (esc) {
+                *o++ = '\\';
+                *o++ = 'x';
+                *o++ = hex[s[i] >> 4];
+                *o++ = hex[s[i] & 15];
+            } else {
+                *o++ = (char)s[i];
+            }
+        }
+    }
+    *o = '\0';
+    return vis_slot[k].buf;
+}
 
 /* ---- output files that would destroy an input --------------------------- */
 
