@@ -6,6 +6,7 @@
 #include <string.h>
 #include "../core/json.h"
 #include "../inventory/store.h"
+#include "../ownership/team.h"
 #include "agent.h"
 #include "openapi.h"
 
@@ -34,6 +35,12 @@ int cmd_export(int argc, char **argv)
     }
     if (argc - optind != 1 || strcmp(argv[optind], "openapi"))
         ar_die(AR_EXIT_USAGE, "usage: %s", usage);
+    char team[256];
+    if (owner && *owner) {      /* owners are stored canonical: @shop/orders is shop/orders */
+        if (ar_team_canon(owner, team, sizeof(team)) < 0)
+            ar_die(AR_EXIT_USAGE, "export: --owner '%s' is not a team name", owner);
+        owner = team;
+    }
     struct ar_config cfg;
     ar_load_config(&cfg, config);
     const char *path = ar_db_path(db, &cfg);

@@ -8,6 +8,7 @@
 #include "../core/util.h"
 #include "../inventory/catalog.h"
 #include "../inventory/store.h"
+#include "../ownership/team.h"
 #include "agent.h"
 
 static const struct option common_opts[] = {
@@ -179,9 +180,14 @@ int cmd_endpoints(int argc, char **argv)
 {
     struct qargs a;
     struct ar_config cfg;
-    char err[1024];
+    char err[1024], team[256];
     parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
           "[--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] [--json]", 1);
+    if (a.owner && *a.owner) {  /* owners are stored canonical: @shop/orders is shop/orders */
+        if (ar_team_canon(a.owner, team, sizeof(team)) < 0)
+            ar_die(AR_EXIT_USAGE, "endpoints: --owner '%s' is not a team name", ar_vis(a.owner));
+        a.owner = team;
+    }
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_endpoint_filter f = { .host = a.host, .method = a.method, .state = a.state,
                                     .owner = a.owner };
