@@ -51,9 +51,22 @@ int cmd_export(int argc, char **argv)
         ar_die(AR_EXIT_USAGE, "%s", err);
     struct ar_json j;
     ar_json_init(&j);
-    if (ar_openapi_document(s, host, owner, &j, err, sizeof(err)) < 0)
+    int n = ar_openapi_document(s, host, owner, &j, err, sizeof(err));
+    if (n < 0)
         ar_die_store(s, err);
     ar_store_close(s);
+    /* a filter that selects nothing is most likely a typo: said, nothing written */
+    if (n == 0 && (host || owner)) {
+        char sel[600];
+        snprintf(sel, sizeof(sel), "%s%s%s%s%s", host ? "of host " : "", host ? host : "",
+                 host && owner ? " " : "", owner ? "owned by " : "",
+                 owner ? (*owner ? owner : "nobody (unowned)") : "");
+        fprintf(stderr, "apiroster: export: no endpoint %s in %s (noise and TLS-only hosts are "
+                "left out); nothing written\n", ar_vis(sel), ar_vis(path));
+        ar_json_free(&j);
+        ar_config_free(&cfg);
+        return AR_EXIT_FAIL;
+    }
     ar_json_append(&j, "\n", 1);
     FILE *fp = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!fp)

@@ -176,6 +176,9 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     return 0;
 }
 
+/* The states an endpoint can have (a verdict of agent/model.c). */
+static const char *const ep_states[] = { "documented", "shadow", "zombie", "noise", "encrypted" };
+
 int cmd_endpoints(int argc, char **argv)
 {
     struct qargs a;
@@ -183,6 +186,14 @@ int cmd_endpoints(int argc, char **argv)
     char err[1024], team[256];
     parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
           "[--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] [--json]", 1);
+    if (a.state) {
+        size_t k = 0;
+        while (k < AR_ARRAY_LEN(ep_states) && strcmp(a.state, ep_states[k]))
+            k++;
+        if (k == AR_ARRAY_LEN(ep_states))
+            ar_die(AR_EXIT_USAGE, "endpoints: --state takes documented, shadow, zombie, noise or "
+                   "encrypted, not '%s'", ar_vis(a.state));
+    }
     if (a.owner && *a.owner) {  /* owners are stored canonical: @shop/orders is shop/orders */
         if (ar_team_canon(a.owner, team, sizeof(team)) < 0)
             ar_die(AR_EXIT_USAGE, "endpoints: --owner '%s' is not a team name", ar_vis(a.owner));

@@ -469,6 +469,7 @@ int ar_openapi_document(struct ar_store *s, const char *host, const char *owner,
 
     free(used);
     free(hosts);
+    size_t n = l.n;
     eps_free(&l);
-    return 0;
+    return n > 0x7fffffff ? 0x7fffffff : (int)n;
 }
