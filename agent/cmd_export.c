@@ -18,7 +18,8 @@ int cmd_export(int argc, char **argv)
         { "output", required_argument, 0, 'o' }, { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    const char *usage = "apiroster export openapi [--db PATH] [--host H] [--owner TEAM] [-o FILE]";
+    const char *usage = "apiroster export openapi [--db PATH] [--config PATH] [--host H] "
+                        "[--owner TEAM] [-o FILE]";
     const char *db = NULL, *config = NULL, *host = NULL, *owner = NULL, *output = NULL;
     int opt;
     char err[1024];

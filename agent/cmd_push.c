@@ -12,7 +12,7 @@
 #include "push.h"
 
 static const char usage_line[] =
-    "apiroster push [--config P] [--db P] [--dry-run] [--retry-failed] [--json]";
+    "apiroster push [--db PATH] [--config PATH] [--dry-run] [--retry-failed] [--json]";
 
 static void dry_print(void *ud, const char *label, const char *webhook_id, int is_new,
                       const char *body)

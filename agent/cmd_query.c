@@ -184,8 +184,9 @@ int cmd_endpoints(int argc, char **argv)
     struct qargs a;
     struct ar_config cfg;
     char err[1024], team[256];
-    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
-          "[--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] [--json]", 1);
+    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--config PATH] [--host H] "
+          "[--method M] [--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] "
+          "[--json]", 1);
     if (a.state) {
         size_t k = 0;
         while (k < AR_ARRAY_LEN(ep_states) && strcmp(a.state, ep_states[k]))
@@ -274,7 +275,7 @@ int cmd_stats(int argc, char **argv)
     struct qargs a;
     struct ar_config cfg;
     char err[1024];
-    parse(argc, argv, &a, "apiroster stats [--db PATH] [--json]", 0);
+    parse(argc, argv, &a, "apiroster stats [--db PATH] [--config PATH] [--json]", 0);
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_store_stats st;
     if (ar_store_stats(s, &st, err, sizeof(err)) < 0)
@@ -336,6 +337,7 @@ static void print_line(void *ud, const char *text)
 
 int cmd_config(int argc, char **argv)
 {
+    static const char usage[] = "apiroster config check|show [--config PATH]";
     const char *path = NULL;
     int show = 0;
     for (int i = 1; i < argc; i++) {
@@ -345,8 +347,13 @@ int cmd_config(int argc, char **argv)
             show = 1;
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             path = argv[++i];
-        else
-            ar_die(AR_EXIT_USAGE, "usage: apiroster config check|show [--config PATH]");
+        else if (!strncmp(argv[i], "--config=", 9) && argv[i][9])
+            path = argv[i] + 9;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s\n", usage);   /* as every other --help: stdout, exit 0 */
+            return AR_EXIT_OK;
+        } else
+            ar_die(AR_EXIT_USAGE, "usage: %s", usage);
     }
     struct ar_config cfg;
     ar_load_config(&cfg, path);

@@ -18,7 +18,8 @@ static const struct option opts[] = {
 };
 
 #define IMPORT_USAGE "apiroster import [--db PATH] [--config PATH] [--as spec|catalog|rules] PATH..."
-#define SOURCES_USAGE "apiroster sources [--db PATH] [--json] | apiroster sources remove PATH..."
+#define SOURCES_USAGE                                                                       \
+    "apiroster sources [--db PATH] [--config PATH] [--json] | apiroster sources remove PATH..."
 
 int cmd_import(int argc, char **argv)
 {

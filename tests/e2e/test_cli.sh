@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The command line's own contract: filters that cannot match are bad input, filters
-# that match nothing are said.
+# that match nothing are said, every --help answers on stdout with exit 0, the
+# README's command list and the man page's SYNOPSIS name every command and option
+# that --help names, and the README's demo output is the real one.
 set -u
 SRC=${APIROSTER_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${APIROSTER_BIN:-$SRC/build/apiroster}
@@ -47,5 +49,37 @@ n=$("$BIN" export openapi --db r.db --host api.sample.test | python3 -c 'import 
 n=$("$BIN" export openapi --db e.db | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["paths"]))'); rc=${PIPESTATUS[0]}
 [[ $rc == 0 && $n == 0 ]] && ok || ko "empty roster: rc=$rc $n paths"
 
+# ---- every --help: usage on stdout, nothing on stderr, exit 0
+cmds=$("$BIN" --help | awk '/^commands:/{on=1; next} on && NF {print $1} /^$/ && on {exit}')
+[[ $(wc -w <<<"$cmds") == 11 ]] && ok || ko "commands: $cmds"
+for c in $cmds; do
+  "$BIN" $c --help >out 2>err; rc=$?
+  [[ $rc == 0 && ! -s err && $(head -c 6 out) == usage: ]] && ok || ko "$c --help: rc=$rc stderr=$(cat err)"
+done
+
+# ---- README's command list and the man page's SYNOPSIS: every command, every option
+# (a line that starts with "[" continues the one above)
+readme=$(sed -n '/^## Commands/,/^Exit codes/p' "$SRC/README.md" |
+         awk '/^ +\[/ {sub(/^ +/, " "); line = line $0; next} {if (line != "") print line; line = $0}
+              END {print line}')
+man=$(sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$SRC/docs/apiroster.8" | sed 's/\\-/-/g; s/\\f[BIR]//g')
+for c in $cmds; do
+  opts=$("$BIN" $c --help | grep -oE '(^|[ [|])--?[a-z][a-z-]*' | grep -oE -- '--?[a-z][a-z-]*' | sort -u)
+  r=$(grep -E "^ +apiroster $c " <<<"$readme")
+  m=$(awk -v c="$c" '/^\.BR? "?apiroster / {w = $3; gsub(/"/, "", w); on = (w == c)} on {print} /^\.br/ {on = 0}' <<<"$man")
+  [[ -n $r ]] && ok || ko "README: no line for $c"
+  [[ -n $m ]] && ok || ko "man page SYNOPSIS: no entry for $c"
+  for o in $opts; do
+    [[ $o == --help || $o == -h ]] && continue
+    grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$r" && ok || ko "README: $c lacks $o"
+    grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$m" && ok || ko "man page: $c lacks $o"
+  done
+done
+# ---- README's demo output is what `endpoints` prints for the sample (and the summary's counts)
+"$BIN" endpoints --db r.db > demo.txt
+sed -n '/`scripts\/demo.sh` prints/,/^    16 endpoints$/p' "$SRC/README.md" | sed -n 's/^    //p' > readme-demo.txt
+diff <(tail -n +2 readme-demo.txt) demo.txt > demo.diff && ok || ko "README demo output differs: $(cat demo.diff)"
+[[ $(head -1 readme-demo.txt) == "apiroster: 150 packets, 0.0 MB, 6 flows, 22 exchanges (0 without response), 0 TLS connections, 0 gaps, 0 parse errors, "* ]] \
+  && ok || ko "README demo summary: $(head -1 readme-demo.txt)"
 echo "cli: $pass passed, $fail failed"
 ((fail == 0))
