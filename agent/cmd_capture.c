@@ -242,8 +242,8 @@ int cmd_capture(int argc, char **argv)
         case 'x': xpath = optarg; break;
         case 't': tpath = optarg; break;
         case 'j': json = 1; break;
-        case 'h': usage(stdout); return AR_EXIT_OK;
-        default: usage(stderr); return AR_EXIT_USAGE;
+        case 'h': usage(stdout); free(files); return AR_EXIT_OK;
+        default: usage(stderr); free(files); return AR_EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -259,6 +259,7 @@ int cmd_capture(int argc, char **argv)
     }
     if (!nfiles) {
         usage(stderr);
+        free(files);
         return AR_EXIT_USAGE;
     }
     for (int i = 0; i < nfiles; i++)

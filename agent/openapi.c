@@ -316,7 +316,8 @@ int ar_openapi_document(struct ar_store *s, const char *host, const char *owner,
         eps_free(&l);
         return -1;
     }
-    qsort(l.v, l.n, sizeof(*l.v), cmp_ep);
+    if (l.n)            /* qsort of NULL is undefined, even for 0 elements */
+        qsort(l.v, l.n, sizeof(*l.v), cmp_ep);
 
     /* hosts, auth schemes in use */
     const char **hosts = NULL;
