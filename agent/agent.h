@@ -3,6 +3,7 @@
 #define AR_AGENT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "config.h"
 
@@ -23,7 +24,34 @@ void ar_die_store(const struct ar_store *s, const char *err) __attribute__((nore
 const char *ar_db_path(const char *flag, const struct ar_config *cfg);
 /* Load --config PATH (must exist) or /etc/apiroster/apiroster.conf (if present). */
 void ar_load_config(struct ar_config *cfg, const char *path);
-/* "2026-11-30T12:00:00.123Z" */
+/* ---- what the commands write (output.c) ---- */
+
+/* str made safe for a terminal, for human (non-JSON) output: control bytes
+ * (C0, DEL: ESC included), bytes that are not valid UTF-8, C1 controls and
+ * bidirectional overrides become \xNN per byte; anything else is as is. Returns
+ * str itself when nothing needs escaping (NULL for NULL), else one of 8
+ * buffers used in turn: at most 8 results live at once (one printf), main
+ * thread only. */
+const char *ar_vis(const char *str);
+/* Exit 2 ("FLAG OUT: that is ...; refusing to overwrite it") when the output
+ * file out is the database db (or its -wal, -shm, -journal) or one of the
+ * inputs (what[i] says what inputs[i] is, "the capture file"): the same
+ * regular file when both exist, the same resolved path when neither does. out
+ * "-" or NULL, db NULL and NULL inputs are skipped. Call before anything is
+ * opened for writing. */
+void ar_refuse_clobber(const char *out, const char *flag, const char *db,
+                       const char *const *inputs, const char *const *what, int ninputs);
+/* Close fp (stdout: flush it) and say whether everything written reached it:
+ * 0, or -1 with "write error: PATH: reason" in err. first_errno: the errno of
+ * the first failed write when the caller kept it, else 0. */
+int ar_close_output(FILE *fp, const char *path, int first_errno, char *err, size_t errsz);
+/* j written to stdout; a failed write is remembered for ar_close_stdout. */
+struct ar_json;
+void ar_write_stdout(struct ar_json *j);
+/* atexit handler (main): stdout flushed and closed; on a write error prints
+ * "apiroster: write error: stdout: reason" and exits 1. */
+void ar_close_stdout(void);
+
 /* ---- live capture and service (daemon.c, sdnotify.c, privs.c, sources.c) ---- */
 
 struct ar_live_args {

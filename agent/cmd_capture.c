@@ -4,6 +4,7 @@
  * store (one transaction per flush). Files are read in order; the roster in
  * the database is only written when every file was read: a bad file leaves
  * the database exactly as it was (exit 2). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,14 +34,19 @@ struct run {
     struct ar_counters ctr;      /* since the start of the run */
     struct ar_counters flushed;  /* part of ctr already written */
     FILE *xfp, *tfp;
+    int xerrno, terrno;          /* errno of the first failed write to each, or 0 */
     struct ar_json j;
     int flush_failed;
+    int flushes;                 /* flushes made so far (at max_endpoints, before the end) */
 };
 
-static void write_line(struct run *r, FILE *fp)
+/* One JSON line to fp; after a failed write nothing more is written there
+ * (the run fails at the end, before the database is written). */
+static void write_line(struct run *r, FILE *fp, int *err_slot)
 {
     ar_json_append(&r->j, "\n", 1);
-    ar_json_write(&r->j, fp);
+    if (!*err_slot && ar_json_write(&r->j, fp) < 0)
+        *err_slot = errno ? errno : EIO;
     ar_json_reset(&r->j);
 }
 
@@ -56,6 +62,7 @@ static void flush(struct run *r)
         return;
     }
     r->flushed = r->ctr;
+    r->flushes++;
     ar_catalog_clear(r->cat);
 }
 
@@ -89,7 +96,7 @@ static void on_exchange(const struct ar_exchange *x, void *ud)
         ar_json_kstr(j, "resp_content_type", x->resp_ct);
         ar_json_kstr(j, "auth", x->auth);
         ar_json_obj_close(j);
-        write_line(r, r->xfp);
+        write_line(r, r->xfp, &r->xerrno);
     }
     if (x->method) {
         if (ar_catalog_count(r->cat) >= r->cfg.lim.max_endpoints)
@@ -112,7 +119,7 @@ static void on_tls(const struct ar_tls *t, void *ud)
         ar_json_kstr(j, "server_name", t->server_name);
         ar_json_kstr(j, "alpn", t->alpn);
         ar_json_obj_close(j);
-        write_line(r, r->tfp);
+        write_line(r, r->tfp, &r->terrno);
     }
     if (t->server_name[0])
         ar_store_note_tls(r->store, t->server_name, t->alpn, t->ts);
@@ -148,7 +155,7 @@ static void summary(const struct run *r, double secs, int json)
     ar_json_kdouble(&j, "mb_per_s", secs > 0 ? mb / secs : 0.0, 1);
     ar_json_obj_close(&j);
     ar_json_append(&j, "\n", 1);
-    ar_json_write(&j, stdout);
+    ar_write_stdout(&j);
     ar_json_free(&j);
 }
 
@@ -235,8 +242,8 @@ int cmd_capture(int argc, char **argv)
         case 'x': xpath = optarg; break;
         case 't': tpath = optarg; break;
         case 'j': json = 1; break;
-        case 'h': usage(stdout); return AR_EXIT_OK;
-        default: usage(stderr); return AR_EXIT_USAGE;
+        case 'h': usage(stdout); free(files); return AR_EXIT_OK;
+        default: usage(stderr); free(files); return AR_EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -252,6 +259,7 @@ int cmd_capture(int argc, char **argv)
     }
     if (!nfiles) {
         usage(stderr);
+        free(files);
         return AR_EXIT_USAGE;
     }
     for (int i = 0; i < nfiles; i++)
@@ -261,10 +269,28 @@ int cmd_capture(int argc, char **argv)
     ar_load_config(&r.cfg, config);
     if (!filter)
         filter = r.cfg.filter;
+    r.db_path = ar_db_path(db, &r.cfg);
+    /* an output file must not be what is read: the roster, a capture, the config */
+    {
+        const char **in = ar_xcalloc((size_t)nfiles + 2, sizeof(*in));
+        const char **what = ar_xcalloc((size_t)nfiles + 2, sizeof(*what));
+        int nin = 0;
+        for (int i = 0; i < nfiles; i++, nin++) {
+            in[nin] = files[i];
+            what[nin] = "the capture file read by -r";
+        }
+        in[nin] = r.cfg.path;
+        what[nin++] = "the configuration";
+        ar_refuse_clobber(xpath, "--exchanges", r.db_path, in, what, nin);
+        in[nin] = xpath;
+        what[nin++] = "the file of --exchanges";
+        ar_refuse_clobber(tpath, "--tls", r.db_path, in, what, nin);
+        free(in);
+        free(what);
+    }
     /* every file and the filter are checked before the database is touched */
     if (ar_capture_check(files, nfiles, filter, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
-    r.db_path = ar_db_path(db, &r.cfg);
     if (!(r.store = ar_roster_open_capture(r.db_path, &r.cfg, err, sizeof(err))))
         ar_die(AR_EXIT_USAGE, "%s", err);
     ar_store_set_limits(r.store, &r.cfg.lim, &r.ctr);
@@ -291,18 +317,33 @@ int cmd_capture(int argc, char **argv)
             ar_collector_finish(col);
         ar_collector_free(col);
     }
+    /* what was written before the error stays (a flush at max_endpoints) */
+    char kept[160] = "nothing written to the database";
+    if (r.flushes)
+        snprintf(kept, sizeof(kept), "the database keeps the %d flush%s made before it "
+                 "(max_endpoints reached), nothing after", r.flushes, r.flushes == 1 ? "" : "es");
     if (rc < 0) {
-        ar_store_close(r.store); /* nothing written to the database */
-        ar_die(AR_EXIT_USAGE, "%s", err);
+        ar_store_close(r.store);
+        ar_die(AR_EXIT_USAGE, "%s; %s", err, kept);
+    }
+    /* --exchanges and --tls complete, or the run is not written to the
+     * database either: run again, it counts once */
+    const char *outs[2] = { xpath, tpath };
+    FILE *fps[2] = { r.xfp, r.tfp };
+    int errs[2] = { r.xerrno, r.terrno };
+    char why[1024] = "";     /* the first failure (both are closed) */
+    for (int i = 0; i < 2; i++)
+        if (fps[i] && ar_close_output(fps[i], strcmp(outs[i], "-") ? outs[i] : "stdout", errs[i],
+                                      err, sizeof(err)) < 0 && !why[0])
+            ar_strlcpy(why, err, sizeof(why));
+    if (why[0]) {
+        ar_store_close(r.store);
+        ar_die(AR_EXIT_FAIL, "%s; %s", why, kept);
     }
     flush(&r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-    if (r.xfp && r.xfp != stdout)
-        fclose(r.xfp);
-    if (r.tfp && r.tfp != stdout)
-        fclose(r.tfp);
     summary(&r, secs, json);
 
     /* a flush that found the database corrupt: bad input, the next capture rebuilds it */

@@ -12,7 +12,7 @@
 #include "push.h"
 
 static const char usage_line[] =
-    "apiroster push [--config P] [--db P] [--dry-run] [--retry-failed] [--json]";
+    "apiroster push [--db PATH] [--config PATH] [--dry-run] [--retry-failed] [--json]";
 
 static void dry_print(void *ud, const char *label, const char *webhook_id, int is_new,
                       const char *body)
@@ -29,7 +29,7 @@ static void dry_print(void *ud, const char *label, const char *webhook_id, int i
         ar_json_obj_close(j);
         return;
     }
-    printf("%s %s%s\n%s\n", label, webhook_id,
+    printf("%s %s%s\n%s\n", ar_vis(label), webhook_id,
            is_new ? " (new: the real push draws another webhook-id)" : "", body);
 }
 
@@ -98,7 +98,7 @@ static void print_json(const struct ar_push_report *rep, int rc, struct ar_json 
     ar_json_int(&j, rc);
     ar_json_obj_close(&j);
     ar_json_append(&j, "\n", 1);
-    ar_json_write(&j, stdout);
+    ar_write_stdout(&j);
     ar_json_free(&j);
 }
 
@@ -107,11 +107,11 @@ static void print_text(const struct ar_push_report *rep)
     for (int i = 0; i < rep->ntargets; i++) {
         const struct ar_push_target_report *tr = &rep->t[i];
         if (tr->refused) {
-            printf("%s: refused: %s\n", tr->label, tr->last_error);
+            printf("%s: refused: %s\n", ar_vis(tr->label), ar_vis(tr->last_error));
             continue;
         }
         printf("%s: %" PRIu64 " delivered, %" PRIu64 " pending, %" PRIu64 " failed",
-               tr->label, tr->delivered, tr->pending + tr->unassigned, tr->failed);
+               ar_vis(tr->label), tr->delivered, tr->pending + tr->unassigned, tr->failed);
         if (tr->disabled) {
             char t[40];
             ar_fmt_time(t, sizeof(t), tr->disabled_at);
@@ -122,7 +122,7 @@ static void print_text(const struct ar_push_report *rep)
             printf(", next attempt %s", t);
         }
         if (tr->last_error[0] && (tr->pending || tr->failed))
-            printf(" (last error: %s)", tr->last_error);
+            printf(" (last error: %s)", ar_vis(tr->last_error));
         putchar('\n');
     }
 }

@@ -8,6 +8,7 @@
 #include "../core/util.h"
 #include "../inventory/catalog.h"
 #include "../inventory/store.h"
+#include "../ownership/team.h"
 #include "agent.h"
 
 static const struct option common_opts[] = {
@@ -107,9 +108,10 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     if (!o->json) {
         char st[256];
         statuses_text(e, st, sizeof(st));
-        printf("%-28s %-7s %-48s %8" PRIu64 "  %-10s %-20s %-24s %s\n", e->host[0] ? e->host : "-",
-               e->method, e->tmpl, e->hits, e->v.state ? e->v.state : "-",
-               e->v.owner ? e->v.owner : "-", st, e->rule);
+        printf("%-28s %-7s %-48s %8" PRIu64 "  %-10s %-20s %-24s %s\n",
+               e->host[0] ? ar_vis(e->host) : "-", ar_vis(e->method), ar_vis(e->tmpl), e->hits,
+               e->v.state ? ar_vis(e->v.state) : "-", e->v.owner ? ar_vis(e->v.owner) : "-", st,
+               ar_vis(e->rule));
         return 0;
     }
     struct ar_json *j = &o->j;
@@ -168,19 +170,36 @@ static int print_endpoint(const struct ar_endpoint *e, void *ud)
     ar_json_raw(j, e->v.owner_alt ? e->v.owner_alt : "[]");
     ar_json_obj_close(j);
     if (j->len > (1 << 20)) {
-        ar_json_write(j, stdout);
+        ar_write_stdout(j);
         j->len = 0;
     }
     return 0;
 }
 
+/* The states an endpoint can have (a verdict of agent/model.c). */
+static const char *const ep_states[] = { "documented", "shadow", "zombie", "noise", "encrypted" };
+
 int cmd_endpoints(int argc, char **argv)
 {
     struct qargs a;
     struct ar_config cfg;
-    char err[1024];
-    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--host H] [--method M] "
-          "[--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] [--json]", 1);
+    char err[1024], team[256];
+    parse(argc, argv, &a, "apiroster endpoints [--db PATH] [--config PATH] [--host H] "
+          "[--method M] [--state documented|shadow|zombie|noise|encrypted] [--owner TEAM] "
+          "[--json]", 1);
+    if (a.state) {
+        size_t k = 0;
+        while (k < AR_ARRAY_LEN(ep_states) && strcmp(a.state, ep_states[k]))
+            k++;
+        if (k == AR_ARRAY_LEN(ep_states))
+            ar_die(AR_EXIT_USAGE, "endpoints: --state takes documented, shadow, zombie, noise or "
+                   "encrypted, not '%s'", ar_vis(a.state));
+    }
+    if (a.owner && *a.owner) {  /* owners are stored canonical: @shop/orders is shop/orders */
+        if (ar_team_canon(a.owner, team, sizeof(team)) < 0)
+            ar_die(AR_EXIT_USAGE, "endpoints: --owner '%s' is not a team name", ar_vis(a.owner));
+        a.owner = team;
+    }
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_endpoint_filter f = { .host = a.host, .method = a.method, .state = a.state,
                                     .owner = a.owner };
@@ -198,7 +217,7 @@ int cmd_endpoints(int argc, char **argv)
     if (a.json) {
         ar_json_arr_close(&o.j);
         ar_json_append(&o.j, "\n", 1);
-        ar_json_write(&o.j, stdout);
+        ar_write_stdout(&o.j);
     } else {
         printf("%" PRIu64 " endpoints\n", o.n);
     }
@@ -217,7 +236,8 @@ static int print_tls(const char *name, const char *alpn, uint64_t conns, void *u
 {
     struct tls_out *t = ud;
     if (!t->json) {
-        printf("  %-40s %-16s %" PRIu64 " connections\n", name, alpn[0] ? alpn : "-", conns);
+        printf("  %-40s %-16s %" PRIu64 " connections\n", ar_vis(name),
+               alpn[0] ? ar_vis(alpn) : "-", conns);
         return 0;
     }
     ar_json_obj_open(t->j);
@@ -236,7 +256,8 @@ static int print_share(const char *host, uint64_t tls, uint64_t http, void *ud)
     struct tls_out *t = ud;
     double share = tls + http ? (double)tls / (double)(tls + http) : 0.0;
     if (!t->json) {
-        printf("  %-40s %10" PRIu64 " %10" PRIu64 "   %5.1f%%\n", host[0] ? host : "(no Host)", tls,
+        printf("  %-40s %10" PRIu64 " %10" PRIu64 "   %5.1f%%\n",
+               host[0] ? ar_vis(host) : "(no Host)", tls,
                http, share * 100.0);
         return 0;
     }
@@ -254,7 +275,7 @@ int cmd_stats(int argc, char **argv)
     struct qargs a;
     struct ar_config cfg;
     char err[1024];
-    parse(argc, argv, &a, "apiroster stats [--db PATH] [--json]", 0);
+    parse(argc, argv, &a, "apiroster stats [--db PATH] [--config PATH] [--json]", 0);
     struct ar_store *s = open_ro(&a, &cfg);
     struct ar_store_stats st;
     if (ar_store_stats(s, &st, err, sizeof(err)) < 0)
@@ -301,7 +322,7 @@ int cmd_stats(int argc, char **argv)
         ar_json_arr_close(&j);
         ar_json_obj_close(&j);
         ar_json_append(&j, "\n", 1);
-        ar_json_write(&j, stdout);
+        ar_write_stdout(&j);
     }
     ar_json_free(&j);
     ar_store_close(s);
@@ -316,6 +337,7 @@ static void print_line(void *ud, const char *text)
 
 int cmd_config(int argc, char **argv)
 {
+    static const char usage[] = "apiroster config check|show [--config PATH]";
     const char *path = NULL;
     int show = 0;
     for (int i = 1; i < argc; i++) {
@@ -325,8 +347,13 @@ int cmd_config(int argc, char **argv)
             show = 1;
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             path = argv[++i];
-        else
-            ar_die(AR_EXIT_USAGE, "usage: apiroster config check|show [--config PATH]");
+        else if (!strncmp(argv[i], "--config=", 9) && argv[i][9])
+            path = argv[i] + 9;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s\n", usage);   /* as every other --help: stdout, exit 0 */
+            return AR_EXIT_OK;
+        } else
+            ar_die(AR_EXIT_USAGE, "usage: %s", usage);
     }
     struct ar_config cfg;
     ar_load_config(&cfg, path);

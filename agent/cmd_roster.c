@@ -65,10 +65,10 @@ static void close_all(struct args *a)
     ar_config_free(&a->cfg);
 }
 
-static void flush_json(struct ar_json *j, FILE *fp)
+static void flush_json(struct ar_json *j)
 {
     ar_json_append(j, "\n", 1);
-    ar_json_write(j, fp);
+    ar_write_stdout(j);
     ar_json_free(j);
 }
 
@@ -255,7 +255,8 @@ int cmd_diff(int argc, char **argv)
             total[k] += c[k];
         if (!a.json) {
             printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-                   " %9" PRIu64 "\n", hosts[h][0] ? hosts[h] : "(any host)", c[0], c[1], c[2],
+                   " %9" PRIu64 "\n", hosts[h][0] ? ar_vis(hosts[h]) : "(any host)", c[0], c[1],
+                   c[2],
                    c[3], c[4], c[5]);
             continue;
         }
@@ -293,7 +294,7 @@ int cmd_diff(int argc, char **argv)
             ar_json_kuint(&j, states[k], total[k]);
         ar_json_obj_close(&j);
         ar_json_obj_close(&j);
-        flush_json(&j, stdout);
+        flush_json(&j);
     } else {
         printf("%-32s %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
                " %9" PRIu64 "\n", "total", total[0], total[1], total[2], total[3], total[4],
@@ -303,13 +304,15 @@ int cmd_diff(int argc, char **argv)
             int k = state_idx(e->v.state);
             if (k == 0)
                 continue;
-            printf("%-10s %s %s %s  %s%s%s%s\n", states[k], e->method, e->host, e->tmpl,
-                   e->v.reason ? e->v.reason : "", e->v.spec_source ? "  " : "",
-                   e->v.spec_source ? e->v.spec_source : "", e->v.owner ? "" : "  (unowned)");
+            printf("%-10s %s %s %s  %s%s%s%s\n", states[k], ar_vis(e->method), ar_vis(e->host),
+                   ar_vis(e->tmpl), e->v.reason ? ar_vis(e->v.reason) : "",
+                   e->v.spec_source ? "  " : "", e->v.spec_source ? ar_vis(e->v.spec_source) : "",
+                   e->v.owner ? "" : "  (unowned)");
         }
         for (size_t i = 0; i < nu; i++)
-            printf("%-10s %s %s %s  %s#%s\n", "unused", u[i].method,
-                   u[i].host[0] ? u[i].host : "(any host)", u[i].tmpl, u[i].source, u[i].pointer);
+            printf("%-10s %s %s %s  %s#%s\n", "unused", ar_vis(u[i].method),
+                   u[i].host[0] ? ar_vis(u[i].host) : "(any host)", ar_vis(u[i].tmpl),
+                   ar_vis(u[i].source), ar_vis(u[i].pointer));
     }
     free(hosts);
     unused_free(u, nu);
@@ -457,24 +460,27 @@ int cmd_owner(int argc, char **argv)
         if (seen)
             ar_json_kuint(&j, "hits", e->hits);
         ar_json_obj_close(&j);
-        flush_json(&j, stdout);
+        flush_json(&j);
     } else {
-        printf("%s %s%s  ->  %s %s%s\n", method, host, path, host, v.spec_tmpl ? v.spec_tmpl : tmpl,
-               seen ? "" : "  (never seen)");
-        printf("state:    %s%s%s%s\n", v.state, v.reason ? " (" : "", v.reason ? v.reason : "",
-               v.reason ? ")" : "");
+        printf("%s %s%s  ->  %s %s%s\n", ar_vis(method), ar_vis(host), ar_vis(path), ar_vis(host),
+               ar_vis(v.spec_tmpl ? v.spec_tmpl : tmpl), seen ? "" : "  (never seen)");
+        printf("state:    %s%s%s%s\n", ar_vis(v.state), v.reason ? " (" : "",
+               v.reason ? ar_vis(v.reason) : "", v.reason ? ")" : "");
         if (v.spec_source)
-            printf("spec:     %s#%s\n", v.spec_source, v.spec_pointer ? v.spec_pointer : "");
-        printf("owner:    %s\n", res.team ? res.team : res.unowned ? "(explicitly unowned)" : "(unowned)");
+            printf("spec:     %s#%s\n", ar_vis(v.spec_source),
+                   v.spec_pointer ? ar_vis(v.spec_pointer) : "");
+        printf("owner:    %s\n", res.team ? ar_vis(res.team)
+                                 : res.unowned ? "(explicitly unowned)" : "(unowned)");
         printf("source:   %s%s%s\n", ar_owner_source_name(res.source), res.evidence ? "  " : "",
-               res.evidence ? res.evidence : "");
+               res.evidence ? ar_vis(res.evidence) : "");
         for (size_t i = 0; i < res.nalts; i++)
-            printf("disagree: %s from %s  %s\n", res.alts[i].team ? res.alts[i].team : "(unowned)",
-                   ar_owner_source_name(res.alts[i].source), res.alts[i].evidence);
+            printf("disagree: %s from %s  %s\n",
+                   res.alts[i].team ? ar_vis(res.alts[i].team) : "(unowned)",
+                   ar_owner_source_name(res.alts[i].source), ar_vis(res.alts[i].evidence));
         for (size_t i = 0; i < res.nunresolved; i++)
-            printf("ignored:  %s from %s  %s: %s\n", res.unresolved[i].team,
-                   ar_owner_source_name(res.unresolved[i].source), res.unresolved[i].evidence,
-                   res.unresolved[i].reason);
+            printf("ignored:  %s from %s  %s: %s\n", ar_vis(res.unresolved[i].team),
+                   ar_owner_source_name(res.unresolved[i].source),
+                   ar_vis(res.unresolved[i].evidence), ar_vis(res.unresolved[i].reason));
     }
     ar_owner_result_free(&res);
     ar_verdict_clear(&v);
@@ -541,7 +547,7 @@ int cmd_owners(int argc, char **argv)
     for (size_t i = 0; i < nt; i++) {
         if (!a.json) {
             printf("%-32s %9" PRIu64 " %10" PRIu64 " %7" PRIu64 " %7" PRIu64 " %7" PRIu64
-                   " %7" PRIu64 " %9" PRIu64 "\n", t[i].name ? t[i].name : "(unowned)",
+                   " %7" PRIu64 " %9" PRIu64 "\n", t[i].name ? ar_vis(t[i].name) : "(unowned)",
                    t[i].endpoints, t[i].c[0], t[i].c[1], t[i].c[2], t[i].c[3], t[i].c[4],
                    t[i].c[5]);
         } else {
@@ -556,7 +562,7 @@ int cmd_owners(int argc, char **argv)
     }
     if (a.json) {
         ar_json_arr_close(&j);
-        flush_json(&j, stdout);
+        flush_json(&j);
     } else {
         ar_json_free(&j);
     }

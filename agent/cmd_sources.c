@@ -18,7 +18,8 @@ static const struct option opts[] = {
 };
 
 #define IMPORT_USAGE "apiroster import [--db PATH] [--config PATH] [--as spec|catalog|rules] PATH..."
-#define SOURCES_USAGE "apiroster sources [--db PATH] [--json] | apiroster sources remove PATH..."
+#define SOURCES_USAGE                                                                       \
+    "apiroster sources [--db PATH] [--config PATH] [--json] | apiroster sources remove PATH..."
 
 int cmd_import(int argc, char **argv)
 {
@@ -106,7 +107,7 @@ static int print_source(const struct ar_source *src, void *ud)
         }
     }
     printf("%-8s %-12s %6" PRIu64 " %4d  %.12s  %s\n", src->kind, src->format, src->items, nw,
-           src->sha256, src->path);
+           src->sha256, ar_vis(src->path));
     return 0;
 }
 
@@ -144,10 +145,10 @@ int cmd_sources(int argc, char **argv)
             if (r < 0)
                 ar_die_store(s, err);
             if (r == 1) {
-                fprintf(stderr, "apiroster: %s: no such source\n", argv[i]);
+                fprintf(stderr, "apiroster: %s: no such source\n", ar_vis(argv[i]));
                 rc = AR_EXIT_USAGE;
             } else {
-                printf("removed %s\n", p);
+                printf("removed %s\n", ar_vis(p));
             }
         }
         struct ar_model *m = ar_model_load(s, &cfg, err, sizeof(err));
@@ -173,7 +174,7 @@ int cmd_sources(int argc, char **argv)
     if (json) {
         ar_json_arr_close(&o.j);
         ar_json_append(&o.j, "\n", 1);
-        ar_json_write(&o.j, stdout);
+        ar_write_stdout(&o.j);
     }
     ar_json_free(&o.j);
     ar_store_close(s);

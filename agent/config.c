@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../core/util.h"
+#include "../ownership/team.h"
 #include "config.h"
 
 enum opt_type { T_STR, T_NUM };
@@ -267,10 +268,19 @@ static int open_section(struct ar_config *c, char *s, char *section, size_t sect
     ar_strlcpy(section, name, sectionsz);
     if (strcmp(name, "push"))
         return 0;
+    char canon[256];
+    if (sub && ar_team_canon(sub, canon, sizeof(canon)) < 0) {
+        snprintf(why, whysz, "[push \"%s\"]: not a team name", sub);
+        return -1;
+    }
+    /* one target per team, however it is spelled: "@shop/orders" is "shop/orders" */
     for (int i = 0; i < c->npush; i++)
-        if ((!sub && !c->push[i].team) || (sub && c->push[i].team && !strcmp(sub, c->push[i].team))) {
-            snprintf(why, whysz, "[push%s%s%s] given twice (first at line %d)", sub ? " \"" : "",
-                     sub ? sub : "", sub ? "\"" : "", c->push[i].line);
+        if ((!sub && !c->push[i].team) ||
+            (sub && c->push[i].team && ar_team_eq(sub, c->push[i].team))) {
+            int same = !sub || !strcmp(sub, c->push[i].team);
+            snprintf(why, whysz, "[push%s%s%s] given twice (first at line %d%s%s%s)",
+                     sub ? " \"" : "", sub ? sub : "", sub ? "\"" : "", c->push[i].line,
+                     same ? "" : " as \"", same ? "" : c->push[i].team, same ? "" : "\"");
             return -1;
         }
     if (c->npush >= AR_MAX_PUSH) {

@@ -625,7 +625,7 @@ static void summary_json(const struct ar_counters *c)
         ar_json_kuint(&j, ar_counter_name(i), c->v[i]);
     ar_json_obj_close(&j);
     ar_json_append(&j, "\n", 1);
-    ar_json_write(&j, stdout);
+    ar_write_stdout(&j);
     ar_json_free(&j);
 }
 

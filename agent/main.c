@@ -13,12 +13,22 @@
 
 void ar_die(int code, const char *fmt, ...)
 {
+    /* file names and values in the message are made safe for the terminal
+     * line by line (a usage line after the error is the only newline) */
+    char buf[4096];
     va_list ap;
     va_start(ap, fmt);
-    fputs("apiroster: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    fputs("apiroster: ", stderr);
+    for (char *line = buf, *nl;; line = nl + 1) {
+        if ((nl = strchr(line, '\n')))
+            *nl = '\0';
+        fputs(ar_vis(line), stderr);
+        fputc('\n', stderr);
+        if (!nl)
+            break;
+    }
     exit(code);
 }
 
@@ -81,6 +91,8 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    /* a full disk or a closed pipe under stdout is an error, not exit 0 */
+    atexit(ar_close_stdout);
     if (argc < 2) {
         usage(stderr);
         return AR_EXIT_USAGE;

@@ -383,7 +383,8 @@ int ar_openapi_document(struct ar_store *s, const char *host, const char *owner,
         eps_free(&l);
         return -1;
     }
-    qsort(l.v, l.n, sizeof(*l.v), cmp_ep);
+    if (l.n)            /* qsort of NULL is undefined, even for 0 elements */
+        qsort(l.v, l.n, sizeof(*l.v), cmp_ep);
 
     /* hosts, auth schemes in use */
     const char **hosts = NULL;
@@ -550,6 +551,7 @@ int ar_openapi_document(struct ar_store *s, const char *host, const char *owner,
 
     free(used);
     free(hosts);
+    size_t n = l.n;
     eps_free(&l);
-    return 0;
+    return n > 0x7fffffff ? 0x7fffffff : (int)n;
 }

@@ -15,6 +15,7 @@
 #include "../core/util.h"
 #include "../inventory/outbox.h"
 #include "../inventory/store.h"
+#include "../ownership/team.h"
 #include "openapi.h"
 #include "push.h"
 #include "webhook.h"
@@ -25,6 +26,7 @@
 struct target {
     const struct ar_push_cfg *cfg;
     struct ar_outbox_target ot;
+    char team[256];                 /* the TEAM of [push "TEAM"], canonical (team.h) */
     uint8_t key[AR_SECRET_MAX];
     size_t keylen;
     struct curl_slist *extra;       /* from headers_file; values never logged */
@@ -81,9 +83,13 @@ static int target_load(const struct ar_config *cfg, const struct ar_push_cfg *p,
     char why[512];
     memset(t, 0, sizeof(*t));
     t->cfg = p;
-    t->ot.name = p->team ? p->team : "";
+    /* owners are stored canonical: [push "@shop/orders"] routes the deltas of
+     * shop/orders, and is the target shop/orders however it is spelled */
+    if (p->team && ar_team_canon(p->team, t->team, sizeof(t->team)) < 0)
+        return where(cfg, p, err, errsz, "[push \"%s\"]: not a team name%s", p->team, "");
+    t->ot.name = p->team ? t->team : "";
     t->ot.url = p->url;
-    t->ot.team = p->team;
+    t->ot.team = p->team ? t->team : NULL;
     t->ot.batch = p->batch ? p->batch : 1;
     if (!p->url || (strncasecmp(p->url, "https://", 8) && strncasecmp(p->url, "http://", 7)))
         return where(cfg, p, err, errsz, "url must start with https:// or http://%s%s", "", "");
@@ -433,7 +439,7 @@ static int plan(struct ar_store *s, struct target *t, const char *host, double n
     if (ar_outbox_state(s, &t->ot, &st, err, errsz) < 0)
         goto out;
     if (st.unassigned &&
-        ar_openapi_document(s, NULL, t->cfg->team, &doc, err, errsz) < 0)
+        ar_openapi_document(s, NULL, t->ot.team, &doc, err, errsz) < 0)
         goto out;
     t->ot.document = st.unassigned ? doc.buf : "{}";
     rc = ar_outbox_plan(s, &t->ot, host, now, created, disabled, reenabled, err, errsz);
@@ -477,6 +483,7 @@ static int run(struct ar_store *s, const struct ar_config *cfg, unsigned flags,
             target_release(&t);
             continue;
         }
+        ar_strlcpy(tr->name, t.ot.name, sizeof(tr->name));
         if ((flags & AR_PUSH_RETRY_FAILED) && !dry &&
             ar_outbox_requeue_failed(s, t.ot.name, now) < 0)
             goto dbfail;

@@ -17,7 +17,7 @@ struct ar_store;
 
 struct ar_push_target_report {
     char label[160];        /* "[push]" or "[push \"TEAM\"]" */
-    char name[128];         /* "" or TEAM */
+    char name[128];         /* "" or TEAM, canonical once the target loaded (team.h) */
     int refused;            /* bad target (format, secret, headers): err says why */
     int disabled;           /* 410 Gone received (now or before) */
     int newly_disabled;     /* ... during this run */

@@ -315,7 +315,7 @@ static int check_item(struct item *it, const char *as, FILE *out, char *err, siz
     }
     if (out)
         fprintf(out, "skipped  %s: not a spec or catalog (a partial document other files refer "
-                     "to?)\n", it->path);
+                     "to?)\n", ar_vis(it->path));
     return 0;
 }
 
@@ -380,7 +380,7 @@ int ar_import(struct ar_store *s, const char *const *paths, int npaths, const ch
             goto out;
         written += r == 0;
         if (out)
-            fprintf(out, "%-8s %s (%s, %" PRIu64 " %s%s, %d warning%s)%s\n", it->kind, it->path,
+            fprintf(out, "%-8s %s (%s, %" PRIu64 " %s%s, %d warning%s)%s\n", it->kind, ar_vis(it->path),
                     it->format, it->items,
                     !strcmp(it->kind, "spec") ? "operation" : !strcmp(it->kind, "rules") ? "rule" : "entit",
                     !strcmp(it->kind, "catalog") ? (it->items == 1 ? "y" : "ies") : (it->items == 1 ? "" : "s"),

@@ -23,9 +23,10 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
         return -1;
     }
     /* a classic pcap file, unfiltered, is read in place, without libpcap's copies */
-    if (c && !(filter && *filter) && ar_pcapfile_read(c, fileno(fp), file)) {
+    int inplace = c && !(filter && *filter) ? ar_pcapfile_read(c, fileno(fp), file, err, errsz) : 0;
+    if (inplace) {
         fclose(fp);
-        return 0;
+        return inplace < 0 ? -1 : 0;
     }
     /* 1 MiB reads instead of stdio's 4 KiB: the read() calls showed in perf */
     setvbuf(fp, NULL, _IOFBF, 1 << 20);
@@ -58,7 +59,9 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
     struct pcap_pkthdr *hdr;
     const u_char *data;
     int rc;
+    unsigned long long rec = 0;
     while ((rc = pcap_next_ex(p, &hdr, &data)) == 1) {
+        rec++;
         if (have_prog && !pcap_offline_filter(&prog, hdr, data)) {
             AR_INC(ar_collector_counters(c), pkt_filtered);
             continue;
@@ -66,16 +69,28 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
         double ts = (double)hdr->ts.tv_sec + (double)hdr->ts.tv_usec / 1e6;
         ar_collector_packet(c, dlt, ts, data, hdr->caplen, hdr->len);
     }
-    if (rc == -1) {
+    int ret = 0;
+    if (rc == -1 && !strncmp(pcap_geterr(p), "truncated", 9)) {
         /* a file cut in the middle of its last packet: counted, not fatal */
         AR_INC(ar_collector_counters(c), pkt_truncated);
         if (ar_collector_logs(c))
             ar_warn("%s: %s (counted as a truncated packet)", file, pcap_geterr(p));
+    } else if (rc == -1) {
+        /* anything else is a corrupt file (a record length libpcap refuses, a
+         * bad pcapng block): the records after it cannot be found */
+        long long at = ftello(pcap_file(p));
+        if (pcap_major_version(p) == 2)     /* classic: libpcap read only the record header */
+            snprintf(err, errsz, AR_PCAP_CORRUPT_FMT, file, rec + 1,
+                     (unsigned long long)(at >= 16 ? at - 16 : 0), pcap_geterr(p));
+        else
+            snprintf(err, errsz, "%s: after packet %llu, near byte %lld: %s (the file is corrupt "
+                     "from there)", file, rec, at, pcap_geterr(p));
+        ret = -1;
     }
     if (have_prog)
         pcap_freecode(&prog);
     pcap_close(p);
-    return 0;
+    return ret;
 }
 
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles, const char *filter,

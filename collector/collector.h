@@ -52,7 +52,10 @@ int ar_collector_logs(const struct ar_collector *c);
 
 /* Read capture files (pcap or pcapng) in order, feeding every packet to c.
  * filter is a BPF expression or NULL. Returns 0, or -1 with a one-line reason
- * naming the file in err. A truncated last packet is counted, not an error. */
+ * naming the file in err. A file cut inside its last packet is counted
+ * (pkt_truncated), not an error; a corrupt record (one libpcap refuses, such
+ * as a capture length beyond its maximum) is an error naming the record and
+ * its offset, after the packets before it were fed. */
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles,
                      const char *filter, char *err, size_t errsz);
 /* Check, before anything is read or written, that every file opens as a

@@ -54,7 +54,7 @@ static void cut(struct ar_collector *c, const char *name, const char *why)
         ar_warn("%s: %s (counted as a truncated packet)", name, why);
 }
 
-int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name)
+int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name, char *err, size_t errsz)
 {
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 24)
@@ -76,7 +76,10 @@ int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name)
         snap = MAX_SNAPLEN;
     char why[128];
     size_t off = 24, dropped = 0;
+    uint64_t rec = 0;
+    int rc = 1;
     while (off < size) {
+        rec++;
         if (size - off < 16) {
             snprintf(why, sizeof(why), "truncated dump file; tried to read 16 header bytes, only got %zu",
                      size - off);
@@ -88,9 +91,13 @@ int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name)
         uint32_t caplen = rd32(h + 8), len = rd32(h + 12);
         off += 16;
         if (caplen > MAX_SNAPLEN) {
+            /* not a file cut short: a corrupt one, refused as libpcap refuses it
+             * (the records after it cannot be found) */
             snprintf(why, sizeof(why), "invalid packet capture length %u, bigger than %s of %u",
                      caplen, caplen > snap ? "snaplen" : "maximum", caplen > snap ? snap : MAX_SNAPLEN);
-            cut(c, name, why);
+            snprintf(err, errsz, AR_PCAP_CORRUPT_FMT, name, (unsigned long long)rec,
+                     (unsigned long long)(off - 16), why);
+            rc = -1;
             break;
         }
         if (size - off < caplen) {
@@ -113,5 +120,5 @@ int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name)
         }
     }
     munmap((void *)m, size);
-    return 1;
+    return rc;
 }

@@ -10,8 +10,14 @@
  * (microsecond or nanosecond) of a link type decoded here: returns 1. Returns
  * 0, having fed nothing, for anything else (pcapng, other byte order or link
  * type, not a regular file), which libpcap then reads. A file that ends
- * inside a record, or a record longer than libpcap allows, stops the read
- * there as libpcap does: counted in pkt_truncated, with a warning. */
-int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name);
+ * inside a record stops the read there as libpcap does: counted in
+ * pkt_truncated, with a warning. A record longer than libpcap allows is a
+ * corrupt file, as libpcap says: -1 with AR_PCAP_CORRUPT_FMT in err (the
+ * packets before it were fed). */
+int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name, char *err, size_t errsz);
+
+/* The words of both readers for a record libpcap refuses: file, record
+ * number (1-based), offset of its header, libpcap's reason. */
+#define AR_PCAP_CORRUPT_FMT "%s: record %llu at byte %llu: %s (the file is corrupt from there)"
 
 #endif

@@ -136,10 +136,11 @@ check '[[ $rc == 0 && $(wc -l < "$t/a.jsonl") == 4 ]]' "nothing new: nothing sen
 "$BIN" push --config "$t/a.conf" --db "$t/a.db" >/dev/null 2>>"$t/logs.txt"
 check '[[ $(wc -l < "$t/a.jsonl") == 4 ]]' "known endpoints seen again are not new deltas"
 
-# ---- 2. a team target gets only its team's deltas
+# ---- 2. a team target gets only its team's deltas; the team as the example config
+# spells it ("@team", any case): owners are stored canonical, so is the target
 sqlite3 "$t/a.db" "BEGIN; INSERT INTO outbox(created,event,team,payload) VALUES(1,'endpoint.owner','payments','{\"host\":\"api.sample.test\",\"method\":\"GET\",\"template\":\"/api/v1/orders/{orderId}\",\"owner\":\"payments\",\"previous\":{\"owner\":null}}'); COMMIT;"
 start_receiver team
-printf '[push "payments"]\nurl = http://127.0.0.1:%s/t\nsecret_file = %s\n' "$PORT" "$t/secret" >> "$t/a.conf"
+printf '[push "@Payments"]\nurl = http://127.0.0.1:%s/t\nsecret_file = %s\n' "$PORT" "$t/secret" >> "$t/a.conf"
 "$BIN" push --config "$t/a.conf" --db "$t/a.db" >/dev/null 2>>"$t/logs.txt"; rc=$?
 python3 - "$t/team.jsonl" "$t/a.jsonl" <<'PY' && ok || ko "team routing"
 import json, sys

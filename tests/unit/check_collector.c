@@ -190,9 +190,13 @@ static void put16(FILE *fp, uint16_t v, int be)
 }
 
 /* The exchange of exchange_at() as a pcap file: microsecond or nanosecond
- * magic, little- or big-endian, optionally cut `cut` bytes short. */
-static void write_pcap(const char *path, int nsec, int be, long cut)
+ * magic, little- or big-endian, optionally cut `cut` bytes short, optionally
+ * with a record of caplen `bad_caplen` before packet `bad_at` (1-based; 0:
+ * none). Returns the offset of that record. */
+static long write_pcap_bad(const char *path, int nsec, int be, long cut, int bad_at,
+                           uint32_t bad_caplen)
 {
+    long bad_off = 0;
     static uint8_t b[2048];
     const char *req = "GET /fuzz/ts HTTP/1.1\r\nHost: legit.test\r\n\r\n";
     const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
@@ -213,6 +217,15 @@ static void write_pcap(const char *path, int nsec, int be, long cut)
         { 0, 5001, 1001 + (uint32_t)strlen(req), 0x18, resp, 999999 },
     };
     for (size_t i = 0; i < 5; i++) {
+        if (bad_at == (int)i + 1) {
+            bad_off = ftell(fp);
+            put32(fp, 1700000000u, be);
+            put32(fp, 0, be);
+            put32(fp, bad_caplen, be);
+            put32(fp, bad_caplen, be);
+            static const uint8_t junk[64];
+            fwrite(junk, 1, sizeof(junk), fp);
+        }
         uint32_t n = frame(b, pk[i].c2s, pk[i].seq, pk[i].ack, pk[i].fl, pk[i].pl);
         put32(fp, 1700000000u, be);
         put32(fp, nsec ? pk[i].usec * 1000u + 999u : pk[i].usec, be);
@@ -224,6 +237,12 @@ static void write_pcap(const char *path, int nsec, int be, long cut)
     fclose(fp);
     if (cut)
         ck_assert_int_eq(truncate(path, size - cut), 0);
+    return bad_off;
+}
+
+static void write_pcap(const char *path, int nsec, int be, long cut)
+{
+    write_pcap_bad(path, nsec, be, cut, 0, 0);
 }
 
 /* Classic pcap files are read in place (collector/pcapfile.c), other forms by
@@ -271,6 +290,60 @@ START_TEST(test_pcap_file_forms)
 }
 END_TEST
 
+/* A record longer than libpcap allows, in the middle of a file, is a corrupt
+ * file (libpcap: "invalid packet capture length"): both readers refuse it with
+ * the same words, naming the file, the record and its offset, after the
+ * packets before it; never read as a file cut short (which is counted). */
+START_TEST(test_pcap_corrupt_record)
+{
+    char path[64], expect[512];
+    snprintf(path, sizeof(path), "/tmp/check_collector.%ld.pcap", (long)getpid());
+    char *files[1] = { path };
+    struct { uint32_t caplen; const char *why; } bad[] = {
+        { 0xFFFFFF00u, "invalid packet capture length 4294967040, bigger than snaplen of 65535" },
+        { 300000u, "invalid packet capture length 300000, bigger than snaplen of 65535" },
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        for (int be = 0; be <= 1; be++) {        /* in place, then libpcap */
+            for (int filt = 0; filt <= 1; filt++) { /* a filter: libpcap reads it either way */
+                char err[512] = "";
+                long off = write_pcap_bad(path, 0, be, 0, 4, bad[k].caplen);
+                snprintf(expect, sizeof(expect), "%s: record 4 at byte %ld: %s (the file is corrupt "
+                         "from there)", path, off, bad[k].why);
+                memset(&ctr, 0, sizeof(ctr));
+                nx = 0;
+                struct ar_collector_hooks hooks = { .on_exchange = on_exchange_ts };
+                struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+                ck_assert_int_eq(ar_capture_files(c, files, 1, filt ? "tcp" : NULL, err,
+                                                  sizeof(err)), -1);
+                ar_collector_free(c);
+                ck_assert_str_eq(err, expect);
+                ck_assert_uint_eq(ctr.v[AR_CTR_packets], 3);      /* the three before it */
+                ck_assert_uint_eq(ctr.v[AR_CTR_pkt_truncated], 0);
+            }
+        }
+    }
+    /* the same header as the last bytes of a file is still a corrupt record */
+    write_pcap_bad(path, 0, 0, 0, 0, 0);
+    FILE *fp = fopen(path, "ab");
+    ck_assert_ptr_nonnull(fp);
+    const uint32_t hdr[4] = { 1700000001u, 0, 0xFFFFFF00u, 0xFFFFFF00u };
+    fwrite(hdr, 1, sizeof(hdr), fp);
+    fclose(fp);
+    for (int filt = 0; filt <= 1; filt++) {
+        char err[512] = "";
+        memset(&ctr, 0, sizeof(ctr));
+        struct ar_collector_hooks hooks = { .on_exchange = on_exchange_ts };
+        struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+        ck_assert_int_eq(ar_capture_files(c, files, 1, filt ? "tcp" : NULL, err, sizeof(err)), -1);
+        ar_collector_free(c);
+        ck_assert_msg(strstr(err, ": record 6 at byte ") && strstr(err, "invalid packet capture length"),
+                      "%s", err);
+    }
+    unlink(path);
+}
+END_TEST
+
 static Suite *collector_suite(void)
 {
     Suite *s = suite_create("collector");
@@ -279,6 +352,7 @@ static Suite *collector_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_absurd_packet_time);
     tcase_add_test(tc, test_pcap_file_forms);
+    tcase_add_test(tc, test_pcap_corrupt_record);
     tcase_add_test(tc, test_shards);
     suite_add_tcase(s, tc);
     return s;
