@@ -445,7 +445,7 @@ void ar_catalog_add(struct ar_catalog *c, const struct ar_exchange *x)
                 AR_INC(c->ctr, db_dropped);
                 AR_INC(c->ctr, limit_max_endpoints);
             }
-            goto out;
+            return;
         }
         e = ar_endpoint_new(host, x->method, tmpl, rule);
         e->hash = h;
@@ -469,5 +469,4 @@ void ar_catalog_add(struct ar_catalog *c, const struct ar_exchange *x)
     valset_add_counted(&e->servers, x->server, c->lim, c->ctr);
     if (x->client && *x->client)
         ar_hll_add(e->hll, x->client);
-out:
 }
