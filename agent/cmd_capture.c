@@ -45,6 +45,7 @@ struct run {
 static void write_line(struct run *r, FILE *fp, int *err_slot)
 {
     ar_json_append(&r->j, "\n", 1);
+    errno = 0;
     if (!*err_slot && ar_json_write(&r->j, fp) < 0)
         *err_slot = errno ? errno : EIO;
     ar_json_reset(&r->j);

@@ -72,7 +72,8 @@ int cmd_export(int argc, char **argv)
     FILE *fp = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!fp)
         ar_die(AR_EXIT_USAGE, "%s: %m", output);
-    int werr = ar_json_write(&j, fp) < 0 ? errno : 0;
+    errno = 0;
+    int werr = ar_json_write(&j, fp) < 0 ? (errno ? errno : EIO) : 0;
     if (ar_close_output(fp, fp == stdout ? "stdout" : output, werr, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_FAIL, "%s", err);
     ar_json_free(&j);

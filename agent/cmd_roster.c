@@ -323,60 +323,52 @@ int cmd_diff(int argc, char **argv)
 
 /* ---- owner ------------------------------------------------------------ */
 
-/* "https://Host:443/a/b?x=1" -> host "host" (default port dropped), path
- * "/a/b". Returns 0, or -1 when url is not http(s)://host[/path]. */
+/* "https://Host:443/a/./b;x=1?q" -> host "host" (as the roster writes hosts:
+ * ar_host_norm, and ":443" of https dropped too), path "/a/b": path parameters
+ * cut as a capture cuts them, dot segments removed as a client does before
+ * sending (RFC 3986 5.2.4). Returns 0, or -1 when url is not
+ * http(s)://host[:port][/path] or its path does not fit. */
 static int split_url(const char *url, char *host, size_t hostsz, char *path, size_t pathsz)
 {
-    const char *p = strstr(url, "://");
-    if (!p)
+    size_t sl = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
+    if (!sl)
         return -1;
-    size_t sl = (size_t)(p - url);
-    int https = sl == 5 && !strncasecmp(url, "https", 5);
-    if (!https && !(sl == 4 && !strncasecmp(url, "http", 4)))
-        return -1;
-    p += 3;
+    const char *p = url + sl;
     size_t hl = strcspn(p, "/?#");
-    if (!hl || hl >= hostsz)
+    char raw[AR_HOST_MAX + 2];
+    if (!hl || hl >= sizeof(raw) || memchr(p, '@', hl))
+        return -1; /* no host, too long, or userinfo (never a credential on the command line) */
+    memcpy(raw, p, hl);
+    raw[hl] = '\0';
+    if (sl == 8 && hl > 4 && !strcmp(raw + hl - 4, ":443"))
+        raw[hl - 4] = '\0';
+    if (ar_host_norm(raw, host, hostsz) < 0)
         return -1;
-    for (size_t i = 0; i < hl; i++)
-        host[i] = (char)tolower((unsigned char)p[i]);
-    host[hl] = '\0';
-    if (strchr(host, '@'))
-        return -1;      /* userinfo: never take credentials on the command line */
-    char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-    if (colon) {
-        char *port = colon + (host[0] == '[' ? 2 : 1);
-        if ((https && !strcmp(port, "443")) || (!https && !strcmp(port, "80")))
-            *(host[0] == '[' ? colon + 1 : colon) = '\0';
-    }
-    char norm[AR_HOST_MAX + 1];
-    if (ar_host_norm(host, norm, sizeof(norm)) < 0)
-        return -1;
-    ar_strlcpy(host, norm, hostsz);
     p += hl;
     size_t pl = strcspn(p, "?#");
-    if (!pl || pl >= pathsz)
-        return pl ? -1 : (ar_strlcpy(path, "/", pathsz), 0);
-    /* dot segments removed as a client sends the URL (RFC 3986 5.2.4, as curl does) */
+    if (pl + 2 > pathsz)
+        return -1;
+    char *cut = ar_xmalloc(pl + 2);
+    pl = ar_path_cut_params(p, pl, cut);
     size_t o = 0;
-    for (size_t i = 0; i < pl;) {
+    for (size_t i = 0; i < pl;) { /* each segment: cut[i] == '/', then up to the next '/' */
         size_t e = i + 1;
-        while (e < pl && p[e] != '/')
+        while (e < pl && cut[e] != '/')
             e++;
-        size_t sl2 = e - i - 1; /* segment p[i+1 .. e) after its '/' */
-        if (sl2 == 1 && p[i + 1] == '.') {
-            /* "." : nothing */
-        } else if (sl2 == 2 && p[i + 1] == '.' && p[i + 2] == '.') {
+        int dot = e - i == 2 && cut[i + 1] == '.';
+        int dotdot = e - i == 3 && cut[i + 1] == '.' && cut[i + 2] == '.';
+        if (dotdot)
             while (o > 0 && path[--o] != '/')
                 ;
-        } else {
-            memcpy(path + o, p + i, e - i);
+        if (!dot && !dotdot) {
+            memcpy(path + o, cut + i, e - i);
             o += e - i;
+        } else if (e == pl) {
+            path[o++] = '/'; /* "/a/." is "/a/", "/a/b/.." is "/a/" */
         }
-        if (e == pl && (sl2 == 1 || sl2 == 2) && p[e - 1] == '.' && (sl2 == 1 || p[e - 2] == '.'))
-            path[o++] = '/'; /* "/a/.." is "/a/" -> "/" */
         i = e;
     }
+    free(cut);
     if (!o)
         path[o++] = '/';
     path[o] = '\0';

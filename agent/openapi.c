@@ -67,8 +67,10 @@ static void free_set(char **v, uint32_t n)
 static int keep(const struct ar_endpoint *e, void *ud)
 {
     struct eps *l = ud;
-    if (e->tmpl[0] != '/' || (e->v.state && !strcmp(e->v.state, "noise")))
-        return 0;   /* CONNECT/asterisk targets are not paths; scanner noise is not API */
+    if (e->tmpl[0] != '/' || (e->v.state && !strcmp(e->v.state, "noise")) ||
+        !strcmp(e->host, "(invalid)"))
+        return 0;   /* CONNECT/asterisk targets are not paths; scanner noise and
+                     * requests without a real host are not API */
     l->v = ar_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
     struct ep *p = &l->v[l->n++];
     memset(p, 0, sizeof(*p));

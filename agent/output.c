@@ -215,6 +215,7 @@ static int stdout_errno;     /* of the first failed ar_write_stdout */
 
 void ar_write_stdout(struct ar_json *j)
 {
+    errno = 0;
     if (ar_json_write(j, stdout) < 0 && !stdout_errno)
         stdout_errno = errno ? errno : EIO;
 }

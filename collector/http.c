@@ -26,7 +26,9 @@ enum dstate { DS_START, DS_PARSE, DS_SCAN, DS_DEAD };
 enum hdr { H_OTHER, H_HOST, H_CTYPE, H_AUTHZ, H_COOKIE, H_APIKEY };
 
 #define TOK_MAX 24      /* longest method token accepted */
-#define HOST_MAX 256
+/* one more byte than a host may have: a longer Host stays too long (invalid)
+ * rather than being cut into a valid one */
+#define HOST_MAX (AR_HOST_MAX + 2)
 #define CT_MAX 96
 #define QUERY_MAX 512
 #define QNAME_MAX 64
@@ -214,6 +216,15 @@ static void trim_copy(char *dst, size_t dstsz, const char *s, size_t n, int lowe
     dst[n] = '\0';
 }
 
+/* A Host value for the roster: trimmed; a NUL inside makes it a control byte
+ * (so the host is invalid) instead of cutting it short ("good.test\0evil"). */
+static void host_copy(char *dst, size_t dstsz, const char *s, size_t n)
+{
+    trim_copy(dst, dstsz, s, n, 0);
+    if (memchr(s, '\0', n))
+        ar_strlcpy(dst, "\x01", dstsz);
+}
+
 static const char *auth_word(const char *v, size_t n)
 {
     static const char *const words[] = { "basic", "bearer", "digest", "negotiate", "ntlm" };
@@ -251,24 +262,27 @@ static void split_target(struct hdir *d, struct pending *rq)
     size_t n = d->url_len;
     size_t start = 0;
 
-    /* absolute-form: scheme://authority/path */
-    if (strcmp(rq->method, "CONNECT") != 0) {
-        const char *sep = n > 3 ? memchr(u, ':', n < 16 ? n : 16) : NULL;
-        if (sep && (size_t)(sep - u) + 2 < n && sep[1] == '/' && sep[2] == '/') {
-            size_t a = (size_t)(sep - u) + 3, e = a;
-            while (e < n && u[e] != '/' && u[e] != '?' && u[e] != '#')
-                e++;
-            /* the target's authority wins over a Host header (RFC 9112 3.2.2),
-             * userinfo dropped (it is a credential) */
-            const char *at = memchr(u + a, '@', e - a);
-            if (at)
-                a = (size_t)(at - u) + 1;
+    /* absolute-form: http://authority/path or https://... (only at the start:
+     * "/?u=http://x/" is origin-form with a query) */
+    size_t sl = n >= 7 && ar_strncaseeq(u, "http://", 7) ? 7 : n >= 8 && ar_strncaseeq(u, "https://", 8) ? 8 : 0;
+    if (sl && strcmp(rq->method, "CONNECT") != 0) {
+        size_t a = sl, e = a;
+        while (e < n && u[e] != '/' && u[e] != '?' && u[e] != '#')
+            e++;
+        /* userinfo dropped (it is a credential): the host follows the last '@' */
+        for (size_t i = e; i > a; i--)
+            if (u[i - 1] == '@') {
+                a = i;
+                break;
+            }
+        /* the target's authority wins over a Host header (RFC 9112 3.2.2) */
+        if (e > a) {
             char host[HOST_MAX];
-            trim_copy(host, sizeof(host), u + a, e - a, 0);
+            host_copy(host, sizeof(host), u + a, e - a);
             free(rq->host);
             rq->host = ar_xstrdup(host);
-            start = e;
         }
+        start = e;
     }
     size_t q = start;
     while (q < n && u[q] != '?' && u[q] != '#')
@@ -278,19 +292,9 @@ static void split_target(struct hdir *d, struct pending *rq)
     else if (!memchr(u + start, ';', q - start))
         rq->path = ar_xstrndup(u + start, q - start);
     else {
-        /* path parameters (";jsessionid=...", ";color=red") are values: each
-         * segment is cut at its ';' */
-        char *p = ar_xmalloc(q - start + 1);
-        size_t o = 0;
-        for (size_t i = start; i < q;) {
-            if (u[i] == ';')
-                while (i < q && u[i] != '/')
-                    i++;
-            else
-                p[o++] = u[i++];
-        }
-        p[o] = 0;
-        rq->path = p;
+        /* path parameters (";jsessionid=...", ";color=red") are values */
+        rq->path = ar_xmalloc(q - start + 2);
+        ar_path_cut_params(u + start, q - start, rq->path);
         AR_INC(d->h->env.ctr, path_params_dropped);
     }
 
@@ -310,7 +314,12 @@ static void split_target(struct hdir *d, struct pending *rq)
             i++;
         if (!nl)
             continue;
-        if ((s + nl >= n || u[s + nl] != '=') && !bare_name(u + s, nl)) {
+        /* a key without a value ("?TOKEN", "?dG9rZW4=" with its base64 padding)
+         * may be the value itself */
+        size_t ve = s + nl < n && u[s + nl] == '=' ? s + nl + 1 : s + nl;
+        while (ve < n && u[ve] == '=')
+            ve++;
+        if ((ve >= n || u[ve] == '&' || u[ve] == '#') && !bare_name(u + s, nl)) {
             AR_INC(d->h->env.ctr, query_bare_dropped);
             continue;
         }
@@ -459,7 +468,7 @@ static int on_header_value_complete(llhttp_t *p)
     switch (d->which) {
     case H_HOST:
         if (!d->has_host) {
-            trim_copy(d->host, sizeof(d->host), d->val, d->val_len, 0);
+            host_copy(d->host, sizeof(d->host), d->val, d->val_len);
             d->has_host = 1;
         }
         break;
@@ -754,7 +763,8 @@ static int begin_request_line(struct hdir *d, const char *line, size_t n)
         vlen = 8;
     }
 
-    if (t == 3 && !memcmp(line, "PRI", 3) && ver && vlen == 8 && !memcmp(ver, "HTTP/2.0", 8)) {
+    if (t == 3 && !memcmp(line, "PRI", 3) && te - ts == 1 && line[ts] == '*' && ver && vlen == 8 &&
+        !memcmp(ver, "HTTP/2.0", 8)) {
         /* "PRI * HTTP/2.0": the HTTP/2 connection preface (h2c with prior
          * knowledge), not a request; HTTP/2 is not read here */
         tunnel(d->h);

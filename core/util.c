@@ -257,8 +257,8 @@ int ar_host_norm(const char *in, char *out, size_t outsz)
                 return -1;
             out[o++] = (char)c;
         }
-        if (i >= n)
-            return -1;
+        if (i >= n || o == 1)
+            return -1; /* "[::1" or "[]" */
         out[o++] = in[i++];
     } else {
         for (; i < n && in[i] != ':'; i++) {
@@ -267,18 +267,37 @@ int ar_host_norm(const char *in, char *out, size_t outsz)
                 return -1;
             out[o++] = (char)c;
         }
-        if (o > 1 && out[o - 1] == '.')
+        if (o && out[o - 1] == '.')
             o--;
+        if (!o && i < n)
+            return -1; /* ":8080", ".": a port or a dot without a name */
     }
-    if (i < n) { /* ":port" */
+    if (i < n) { /* ":port", 1-65535, written without leading zeros */
         size_t p = i + 1, d = n - p;
         if (in[i] != ':' || d < 1 || d > 5 || strspn(in + p, "0123456789") != d)
             return -1;
-        if (strcmp(in + p, "80") != 0) {
-            memcpy(out + o, in + i, d + 1);
-            o += d + 1;
-        }
+        unsigned long port = strtoul(in + p, NULL, 10);
+        if (port < 1 || port > 65535)
+            return -1;
+        if (port != 80)
+            o += (size_t)snprintf(out + o, outsz - o, ":%lu", port);
     }
     out[o] = 0;
     return 0;
+}
+
+size_t ar_path_cut_params(const char *src, size_t n, char *dst)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (src[i] == ';')
+            while (i < n && src[i] != '/')
+                i++;
+        else
+            dst[o++] = src[i++];
+    }
+    if (!o && n)
+        dst[o++] = '/'; /* ";jsessionid=X" alone */
+    dst[o] = '\0';
+    return o;
 }

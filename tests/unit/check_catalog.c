@@ -164,7 +164,7 @@ END_TEST
 START_TEST(test_host_normalized)
 {
     static const char *const same[] = { "Api.Shop.Test", "api.shop.test.", "api.shop.test:80",
-                                        "API.SHOP.TEST.:80" };
+                                        "API.SHOP.TEST.:080" };
     for (size_t i = 0; i < 4; i++) {
         struct ar_exchange x = xch(1.0, "GET", same[i], "/health", 200);
         ar_catalog_add(cat, &x);
@@ -181,8 +181,9 @@ START_TEST(test_host_normalized)
     ck_assert_uint_eq(AR_GET(&ctr, host_invalid), 0);
 
     static const char *const bad[] = { "a b.test", "a.test/../../x", "user@host", ":abc",
-                                       "h:123456", "[::1", "h\x1b]0;t\x07", "x:80:80" };
-    for (size_t i = 0; i < 8; i++) {
+                                       "h:123456", "[::1", "h\x1b]0;t\x07", "x:80:80",
+                                       ":8080", "[]", ".:80", "h:0", "h:99999" };
+    for (size_t i = 0; i < 13; i++) {
         struct ar_exchange x = xch(1.0, "GET", bad[i], "/health", 200);
         ar_catalog_add(cat, &x);
     }
@@ -191,8 +192,8 @@ START_TEST(test_host_normalized)
     longhost[299] = 0;
     struct ar_exchange x = xch(1.0, "GET", longhost, "/health", 200);
     ar_catalog_add(cat, &x);
-    ck_assert_uint_eq(AR_GET(&ctr, host_invalid), 9);
-    ck_assert_uint_eq(find("(invalid)", "GET", "/health")->hits, 9);
+    ck_assert_uint_eq(AR_GET(&ctr, host_invalid), 14);
+    ck_assert_uint_eq(find("(invalid)", "GET", "/health")->hits, 14);
     ck_assert_uint_eq(ar_catalog_count(cat), 4);
 }
 END_TEST

@@ -382,6 +382,28 @@ START_TEST(test_path_params_and_bare_query_values)
     ck_assert_str_eq(got[1].query, "");
     ck_assert_uint_eq(AR_GET(&ctr, path_params_dropped), 1);
     ck_assert_uint_eq(AR_GET(&ctr, query_bare_dropped), 2);
+
+    /* base64 padding makes no value of a token; an empty value keeps a name; a
+     * target that is only a parameter is "/"; a URL in the query is no authority */
+    h = conn(0);
+    feed(h, 0, "GET /c?dG9rZW4xMjM=&x=&y==&page=2 HTTP/1.1\r\nHost: a\r\n\r\n"
+               "GET ;jsessionid=PLANTED HTTP/1.1\r\nHost: a\r\n\r\n"
+               "GET /r?u=http://evil.test/x HTTP/1.1\r\nHost: good.test\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 3);
+    ck_assert_str_eq(got[0].query, "x&y&page");
+    ck_assert_str_eq(got[1].path, "/");
+    ck_assert_str_eq(got[2].host, "good.test");
+    ck_assert_str_eq(got[2].path, "/r");
+    ck_assert_uint_eq(AR_GET(&ctr, query_bare_dropped), 1);
+
+    /* a NUL in Host does not cut it into a valid host: it stays a control byte */
+    h = conn(0);
+    static const char nul[] = "GET / HTTP/1.1\r\nHost: good.test\0evil\r\n\r\n";
+    ar_http_data(h, 0, (const uint8_t *)nul, sizeof(nul) - 1, 1.0);
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].host, "\x01");
 }
 END_TEST
 
