@@ -9,7 +9,9 @@
 #include "../inventory/catalog.h"
 #include "../inventory/store.h"
 #include "../ownership/team.h"
+#include "../collector/collector.h"
 #include "agent.h"
+#include "roster.h"
 
 static const struct option common_opts[] = {
     { "db", required_argument, 0, 'd' },   { "config", required_argument, 0, 'c' },
@@ -359,8 +361,20 @@ int cmd_config(int argc, char **argv)
     ar_load_config(&cfg, path);
     if (show)
         ar_config_dump(&cfg, print_line, stdout);
-    else
+    else {
+        /* what a capture would refuse at start is refused here too: the filter
+         * compiles, and [sources] and [owners] load (into a database in memory) */
+        char err[1024];
+        if (cfg.filter && ar_live_check_filter(cfg.filter, err, sizeof(err)) < 0)
+            ar_die(AR_EXIT_USAGE, "%s: %s", cfg.path, err);
+        struct ar_store *s;
+        if (ar_store_open(":memory:", AR_STORE_RW, &s, err, sizeof(err)) < 0)
+            ar_die(AR_EXIT_FAIL, "%s", err);
+        struct ar_model *m = ar_roster_attach(s, &cfg, NULL);
+        ar_store_close(s);
+        ar_model_free(m);
         printf("%s: ok\n", path ? path : "built-in defaults");
+    }
     ar_config_free(&cfg);
     return AR_EXIT_OK;
 }

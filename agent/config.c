@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "../core/util.h"
 #include "../ownership/team.h"
 #include "config.h"
@@ -298,8 +299,11 @@ static int open_section(struct ar_config *c, char *s, char *section, size_t sect
 int ar_config_load(struct ar_config *c, const char *path, char *err, size_t errsz)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) {
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (!fp || fstat(fileno(fp), &st) < 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "%s: %s", path, fp ? "is a directory" : strerror(errno));
+        if (fp)
+            fclose(fp);
         return -1;
     }
     free(c->path);
@@ -342,11 +346,18 @@ int ar_config_load(struct ar_config *c, const char *path, char *err, size_t errs
         snprintf(err, errsz, "%s:%d: %s", path, lineno, why);
         return -1;
     }
-    for (int i = 0; i < c->npush; i++)
-        if (!c->push[i].url) {
+    for (int i = 0; i < c->npush; i++) {
+        const char *u = c->push[i].url;
+        if (!u) {
             snprintf(err, errsz, "%s:%d: push target without url", path, c->push[i].line);
             return -1;
         }
+        if (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)) {
+            snprintf(err, errsz, "%s:%d: push url must start with https:// or http://", path,
+                     c->push[i].line);
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -44,7 +44,7 @@
     X(http_parse_errors,  "HTTP parse errors (the stream resynchronized)") \
     X(http_resyncs,       "times a direction resynchronized at a request or status line") \
     X(http_skipped_bytes, "bytes skipped while looking for a request or status line") \
-    X(http_tunnels,       "connections that switched protocol (CONNECT, Upgrade)") \
+    X(http_tunnels,       "connections that switched protocol (CONNECT, Upgrade) or opened with the HTTP/2 preface") \
     X(path_params_dropped, "request paths whose ;parameters (e.g. ;jsessionid=) were cut, never kept") \
     X(host_invalid,       "requests whose Host is not a host name or address (roster host \"(invalid)\")") \
     X(query_bare_dropped, "query keys without '=' that do not look like a name (a bare value), not kept") \

@@ -37,5 +37,20 @@ out=$("$BIN" config show --config "$t/mc0.conf" 2>&1); rc=$?
 printf '[limits]\nmax_tracked_children = 0\n' > "$t/mt0.conf"
 out=$("$BIN" config check --config "$t/mt0.conf" 2>&1); rc=$?
 [[ $rc == 2 && $out == *"mt0.conf:2: limits.max_tracked_children = 0 is out of range [1, "* ]] && ok || ko "max_tracked_children = 0: rc=$rc out=$out"
+# config check refuses what a capture would refuse at start: a filter that does not
+# compile, a bad owner pin or host rule, a missing source, a push url that is not
+# http(s), a directory
+chk() { # FILE-CONTENT EXPECTED-TEXT WHAT
+  printf "$1" > "$t/c.conf"
+  out=$("$BIN" config check --config "$t/c.conf" 2>&1); rc=$?
+  [[ $rc == 2 && $out == *"$2"* ]] && ok || ko "$3: rc=$rc out=$out"
+}
+chk '[capture]\nfilter = not a bpf ((\n' "c.conf: filter 'not a bpf ((': " "bad filter"
+chk '[owners]\npin = api/x\n' "c.conf:2: owner pin needs PATTERN TEAM" "owner pin"
+chk '[owners]\nhost = 10.0.0.0/99 @t\n' "c.conf:2: bad host rule" "host rule"
+chk '[sources]\nspec = /nonexistent/spec.yaml\n' "/nonexistent/spec.yaml: No such file or directory (from $t/c.conf:2)" "missing source"
+chk '[push]\nurl = ftp://x\n' "c.conf:1: push url must start with https:// or http://" "push url scheme"
+out=$("$BIN" config check --config "$t" 2>&1); rc=$?
+[[ $rc == 2 && $out == *"$t: is a directory"* ]] && ok || ko "directory: rc=$rc out=$out"
 echo "config: $pass passed, $fail failed"
 ((fail == 0))
