@@ -137,6 +137,10 @@ static void summary(const struct run *r, double secs, int json)
             AR_GET(c, packets), mb, AR_GET(c, flows), AR_GET(c, exchanges),
             AR_GET(c, requests_no_response), AR_GET(c, tls_connections), AR_GET(c, tcp_gaps),
             AR_GET(c, http_parse_errors), secs, secs > 0 ? mb / secs : 0.0);
+    uint64_t unsup = AR_GET(c, pkt_unsupported);
+    if (unsup) /* a link type we do not decode reads as an empty capture otherwise */
+        fprintf(stderr, "apiroster: %" PRIu64 " of %" PRIu64 " packets not decoded (%s)\n", unsup,
+                AR_GET(c, packets), ar_counter_help(AR_CTR_pkt_unsupported));
     for (int i = 0; i < AR_CTR__COUNT; i++) {
         const char *n = ar_counter_name(i);
         if (!strncmp(n, "limit_", 6) && c->v[i] && strcmp(n, "limit_flow_timeout") &&
