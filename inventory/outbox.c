@@ -513,6 +513,28 @@ fail:
 
 /* ---- deliveries ------------------------------------------------------- */
 
+/* The delivery of the current row; its strings point into the statement. */
+static struct ar_delivery row_delivery(sqlite3_stmt *st)
+{
+    const char *status = ctext(st, 5);
+    return (struct ar_delivery){
+        .id = sqlite3_column_int64(st, 0),
+        .target = ctext(st, 1),
+        .webhook_id = ctext(st, 2),
+        .body = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : ctext(st, 3),
+        .ndeltas = (uint64_t)sqlite3_column_int64(st, 4),
+        .status = !strcmp(status, "failed")      ? AR_DELIVERY_FAILED
+                  : !strcmp(status, "delivered") ? AR_DELIVERY_DELIVERED
+                                                 : AR_DELIVERY_PENDING,
+        .attempts = sqlite3_column_int64(st, 6),
+        .created = sqlite3_column_double(st, 7),
+        .next_attempt = sqlite3_column_double(st, 8),
+        .last_attempt = sqlite3_column_double(st, 9),
+        .last_http = sqlite3_column_int(st, 10),
+        .last_error = ctext(st, 11),
+    };
+}
+
 /* The row of st as an owned copy; st finalized, then fn called. The callback
  * of ar_outbox_get sends the delivery (it takes time) and writes its outcome:
  * with the statement still open, its read snapshot would outlive a commit of
@@ -520,25 +542,13 @@ fail:
  * SQLITE_BUSY_SNAPSHOT (the delivery was then sent again). */
 static int get_one(sqlite3_stmt *st, int (*fn)(const struct ar_delivery *d, void *ud), void *ud)
 {
-    char *target = ar_xstrdup(ctext(st, 1)), *webhook_id = ar_xstrdup(ctext(st, 2)),
-         *body = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : ar_xstrdup(ctext(st, 3)),
-         *last_error = ar_xstrdup(ctext(st, 11));
-    struct ar_delivery d = {
-        .id = sqlite3_column_int64(st, 0),
-        .target = target,
-        .webhook_id = webhook_id,
-        .body = body,
-        .ndeltas = (uint64_t)sqlite3_column_int64(st, 4),
-        .status = !strcmp(ctext(st, 5), "failed") ? AR_DELIVERY_FAILED
-                  : !strcmp(ctext(st, 5), "delivered") ? AR_DELIVERY_DELIVERED
-                                                        : AR_DELIVERY_PENDING,
-        .attempts = sqlite3_column_int64(st, 6),
-        .created = sqlite3_column_double(st, 7),
-        .next_attempt = sqlite3_column_double(st, 8),
-        .last_attempt = sqlite3_column_double(st, 9),
-        .last_http = sqlite3_column_int(st, 10),
-        .last_error = last_error,
-    };
+    struct ar_delivery d = row_delivery(st);
+    char *target = ar_xstrdup(d.target), *webhook_id = ar_xstrdup(d.webhook_id),
+         *body = d.body ? ar_xstrdup(d.body) : NULL, *last_error = ar_xstrdup(d.last_error);
+    d.target = target;
+    d.webhook_id = webhook_id;
+    d.body = body;
+    d.last_error = last_error;
     sqlite3_finalize(st);
     int ret = fn(&d, ud);
     free(target);
@@ -570,22 +580,7 @@ static int each_delivery(struct ar_store *s, const char *target, int with_failed
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (id) /* ar_outbox_get: fn is called once the statement is done */
             return get_one(st, fn, ud);
-        struct ar_delivery d = {
-            .id = sqlite3_column_int64(st, 0),
-            .target = ctext(st, 1),
-            .webhook_id = ctext(st, 2),
-            .body = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : ctext(st, 3),
-            .ndeltas = (uint64_t)sqlite3_column_int64(st, 4),
-            .status = !strcmp(ctext(st, 5), "failed") ? AR_DELIVERY_FAILED
-                      : !strcmp(ctext(st, 5), "delivered") ? AR_DELIVERY_DELIVERED
-                                                            : AR_DELIVERY_PENDING,
-            .attempts = sqlite3_column_int64(st, 6),
-            .created = sqlite3_column_double(st, 7),
-            .next_attempt = sqlite3_column_double(st, 8),
-            .last_attempt = sqlite3_column_double(st, 9),
-            .last_http = sqlite3_column_int(st, 10),
-            .last_error = ctext(st, 11),
-        };
+        struct ar_delivery d = row_delivery(st);
         if ((ret = fn(&d, ud)) != 0)
             break;
     }
