@@ -14,6 +14,20 @@
         v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);      \
     } while (0)
 
+/* The last block b (length in the top byte), then SipHash-1-3's three
+ * finalization rounds; shared by the one-shot and the incremental hash. */
+static inline uint64_t sip_finish(uint64_t v0, uint64_t v1, uint64_t v2, uint64_t v3, uint64_t b)
+{
+    v3 ^= b;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
 void ar_hash_key_random(struct ar_hash_key *k)
 {
     if (getrandom(k, sizeof(*k), GRND_NONBLOCK) != (ssize_t)sizeof(*k)) {
@@ -43,14 +57,7 @@ uint64_t ar_hash(const struct ar_hash_key *key, const void *data, size_t len)
     }
     for (size_t j = 0; j < left; j++)
         b |= (uint64_t)in[i + j] << (8 * j);
-    v3 ^= b;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    return sip_finish(v0, v1, v2, v3, b);
 }
 
 void ar_hash_init(struct ar_hash_state *s, const struct ar_hash_key *key)
@@ -98,14 +105,5 @@ void ar_hash_update(struct ar_hash_state *s, const void *data, size_t len)
 
 uint64_t ar_hash_final(const struct ar_hash_state *s)
 {
-    uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3;
-    uint64_t b = ((uint64_t)s->len << 56) | s->tail;
-    v3 ^= b;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
+    return sip_finish(s->v0, s->v1, s->v2, s->v3, ((uint64_t)s->len << 56) | s->tail);
 }
