@@ -25,8 +25,10 @@ printf '[capture]\nworkers = 3\n' > "$t/w3.conf"
 same_run() { # NAME PCAP REF-DB REF-JSONL CONF
   "$BIN" capture -r "$2" --db "$t/$1.db" --exchanges "$t/$1.jsonl" --config "$5" --json \
     >"$t/$1.json" 2>/dev/null || { echo "bench: $1 failed"; fail=1; }
-  "$BIN" endpoints --db "$3" --json > "$t/$1.ref.endpoints"
-  "$BIN" endpoints --db "$t/$1.db" --json > "$t/$1.endpoints"
+  "$BIN" endpoints --db "$3" --json > "$t/$1.ref.endpoints" && [[ -s $t/$1.ref.endpoints ]] \
+    || { echo "bench: $1: endpoints of the reference failed"; fail=1; }
+  "$BIN" endpoints --db "$t/$1.db" --json > "$t/$1.endpoints" && [[ -s $t/$1.endpoints ]] \
+    || { echo "bench: $1: endpoints failed"; fail=1; }
   cmp -s "$t/$1.ref.endpoints" "$t/$1.endpoints" || { echo "bench: $1: another roster"; fail=1; }
   cmp -s <(sort "$4") <(sort "$t/$1.jsonl") || { echo "bench: $1: other exchanges"; fail=1; }
   echo "bench: $1: $(wc -l < "$t/$1.jsonl") exchanges, $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$t/$1.endpoints") endpoints, as the reference"

@@ -41,9 +41,11 @@ while IFS= read -r exp; do
        --tls "$OUT/$sub/$name.tls.jsonl" --config "$OUT/w2.conf" --json >"$OUT/$sub/$name.json" \
        2>"$OUT/$sub/$name.stderr"; then
     echo "corpus: apiroster failed on $pcap: $(tail -n1 "$OUT/$sub/$name.stderr")"
+    wfail=1
   fi
   "$BIN" capture -r "$pcap" --db "$OUT/w1.sqlite" --exchanges "$OUT/w1/$sub/$name.exchanges.jsonl" \
-    --tls "$OUT/w1/$sub/$name.tls.jsonl" --config "$OUT/w1.conf" --json >"$OUT/w1/$sub/$name.json" 2>/dev/null
+    --tls "$OUT/w1/$sub/$name.tls.jsonl" --config "$OUT/w1.conf" --json >"$OUT/w1/$sub/$name.json" 2>/dev/null \
+    || { echo "corpus: apiroster failed on $pcap with 1 worker"; wfail=1; }
   for f in exchanges.jsonl tls.jsonl; do
     cmp -s <(sort "$OUT/$sub/$name.$f") <(sort "$OUT/w1/$sub/$name.$f") \
       || { echo "corpus: $sub/$name: workers 2 and 1 differ in $f"; wfail=1; }

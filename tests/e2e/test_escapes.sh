@@ -33,6 +33,8 @@ exchange(41002, b"/ok", b"\x1b[2Jevil.test")
 exchange(41003, b"/bytes/\xff\xc2\x9b31m/\x7f\xe2\x80\xaefdp.exe", b"api.esc.test")
 exchange(41004, b"/caf\xc3\xa9/\xe2\x82\xac", b"api.esc.test")
 exchange(41006, b"/owned", b"api.esc.test")
+# values that must never be kept: userinfo, a path parameter, bare query tokens
+exchange(41007, b"http://user:PLANTEDPW7@api.esc.test/v;jsessionid=PLANTEDJS7?PLANTEDBARE7&dG9rUExBTlRFRDc9=", b"api.esc.test")
 def client_hello(sni, alpn):
     sni_ext = struct.pack("!HBH", len(sni) + 3, 0, len(sni)) + sni
     ext = struct.pack("!HH", 0, len(sni_ext)) + sni_ext
@@ -59,7 +61,9 @@ printf 'api.esc.test/** @team\033[5m\n' > "$t/ru"$'\033'"les"
 rc=$?
 [[ $rc == 2 && $(wc -l < "$t/import-bad.txt") == 1 ]] && ok || ko "bad rules: rc=$rc $(cat -v "$t/import-bad.txt")"
 
-raw() { LC_ALL=C grep -c $'[\x01-\x08\x0b-\x1f\x7f]' "$1"; }
+# raw C0 controls and DEL, C1 controls (UTF-8 \xc2\x80-\x9f) and bidi embeddings,
+# overrides and isolates (U+202A-202E, U+2066-2069)
+raw() { LC_ALL=C grep -cP '[\x01-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]' "$1"; }
 for cmd in endpoints diff owners stats sources; do
   "$BIN" $cmd --db "$t/r.db" > "$t/$cmd.txt" 2>&1 || ko "$cmd: rc=$?"
   [[ $(raw "$t/$cmd.txt") == 0 ]] && ok || ko "$cmd prints raw control bytes: $(cat -v "$t/$cmd.txt")"
@@ -98,5 +102,12 @@ import json, sys
 s = json.load(sys.stdin)
 assert [(x["server_name"], x["alpn"]) for x in s["tls_only_hosts"]] == [("tls.esc.test", "\x1b[31mh2")], s' \
   && ok || ko "stats --json"
+# none of the planted values anywhere: database files, tables, JSON, export, logs
+"$BIN" endpoints --db "$t/r.db" --json > "$t/endpoints.json"
+"$BIN" export openapi --db "$t/r.db" -o "$t/export.json" 2>>"$t/err"
+"$BIN" stats --db "$t/r.db" --json > "$t/stats.json"
+n=$(LC_ALL=C grep -alE 'PLANTEDPW7|PLANTEDJS7|PLANTEDBARE7|dG9rUExBTlRFRDc9' "$t"/r.db* "$t"/*.txt "$t"/*.json "$t/err" | wc -l)
+[[ $n == 0 ]] && ok || ko "planted values in $(LC_ALL=C grep -alE 'PLANTED(PW|JS)7|PLANTEDBARE7|dG9rUExBTlRFRDc9' "$t"/r.db* "$t"/*.txt "$t"/*.json "$t/err")"
+grep -q '"path":"/v"' "$t/endpoints.json" && ok || ko "the request with planted values is in the roster as /v"
 echo "escapes: $pass passed, $fail failed"
 ((fail == 0))

@@ -79,7 +79,9 @@ sys.exit(0 if ok else 1)
 PY
 # privacy: the sample carries these values; none may be stored or written
 for secret in sample-not-a-real-token sample-key not-a-real-session secret+words; do
-  if sqlite3 "$t/r.db" .dump | grep -qF "$secret" || grep -qF "$secret" "$t/x.jsonl" "$t/stderr" "$t/e1.json"; then
+  # the database files as bytes (no sqlite3 needed, the WAL included) and a dump
+  if cat "$t"/r.db* | grep -aqF "$secret" || sqlite3 "$t/r.db" .dump | grep -qF "$secret" ||
+     grep -qF "$secret" "$t/x.jsonl" "$t/stderr" "$t/e1.json"; then
     echo "FAIL: '$secret' was stored or written"; rc=1
   fi
 done
