@@ -239,17 +239,16 @@ static const char *auth_word(const char *v, size_t n)
     return "other";
 }
 
-/* A query key without '=' ("?wsdl", "?debug") is a flag with a name, or a bare
- * value ("?3f9a1c...", a token): kept only when it reads as a name: at most 32
- * letters, '_', '-', '.', '[' or ']', no digit. */
+/* A query key without a value ("?wsdl", "?debug") is a flag with a name, or a
+ * bare value ("?3f9a1c...", "?johnsmith", a token): kept only when it reads as
+ * a flag: at most 16 lower-case letters, '_', '-', '.', '[' or ']'. */
 static int bare_name(const char *k, size_t n)
 {
-    if (n > 32)
+    if (n > 16)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = k[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.' ||
-              c == '[' || c == ']'))
+        if (!((c >= 'a' && c <= 'z') || c == '_' || c == '-' || c == '.' || c == '[' || c == ']'))
             return 0;
     }
     return 1;
@@ -289,13 +288,13 @@ static void split_target(struct hdir *d, struct pending *rq)
         q++;
     if (q == start && start > 0)
         rq->path = ar_xstrdup("/");
-    else if (!memchr(u + start, ';', q - start))
+    else if (!memchr(u + start, ';', q - start) && !memchr(u + start, '%', q - start))
         rq->path = ar_xstrndup(u + start, q - start);
     else {
         /* path parameters (";jsessionid=...", ";color=red") are values */
         rq->path = ar_xmalloc(q - start + 2);
-        ar_path_cut_params(u + start, q - start, rq->path);
-        AR_INC(d->h->env.ctr, path_params_dropped);
+        if (ar_path_cut_params(u + start, q - start, rq->path) != q - start)
+            AR_INC(d->h->env.ctr, path_params_dropped);
     }
 
     if (q >= n || u[q] != '?')

@@ -78,10 +78,14 @@ size_t ar_strlcpy(char *dst, const char *src, size_t size)
     return n;
 }
 
+/* ASCII case folding, independent of the locale (header names, hosts,
+ * schemes: on the per-request path) */
+static inline unsigned char fold(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c; }
+
 int ar_strcaseeq(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+        if (fold((unsigned char)*a) != fold((unsigned char)*b))
             return 0;
     return *a == *b;
 }
@@ -89,7 +93,7 @@ int ar_strcaseeq(const char *a, const char *b)
 int ar_strncaseeq(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+        if (fold((unsigned char)a[i]) != fold((unsigned char)b[i]))
             return 0;
         if (!a[i])
             return 1;
@@ -290,7 +294,8 @@ size_t ar_path_cut_params(const char *src, size_t n, char *dst)
 {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        if (src[i] == ';')
+        int pct = i + 2 < n && src[i] == '%' && src[i + 1] == '3' && fold((unsigned char)src[i + 2]) == 'b';
+        if (src[i] == ';' || pct) /* ";" or its encoding "%3B" */
             while (i < n && src[i] != '/')
                 i++;
         else

@@ -57,7 +57,7 @@ int ar_yaml_text_check(const char *s, size_t n, unsigned *line, unsigned *col, c
 int ar_host_norm(const char *in, char *out, size_t outsz);
 
 /* Copy a request path without its path parameters: each segment is cut at its
- * ';' ("/s;jsessionid=X/cart" -> "/s/cart"); a path that was only parameters
+ * ';' or "%3B" ("/s;jsessionid=X/cart" -> "/s/cart"); a path that was only parameters
  * becomes "/". dst holds n + 2 bytes; returns its length. */
 size_t ar_path_cut_params(const char *src, size_t n, char *dst);
 

@@ -397,6 +397,17 @@ START_TEST(test_path_params_and_bare_query_values)
     ck_assert_str_eq(got[2].path, "/r");
     ck_assert_uint_eq(AR_GET(&ctr, query_bare_dropped), 1);
 
+    /* the encoded ';' cuts too; a bare key that is not a short lower-case flag
+     * (a name, a mixed-case token) is a value; %-escapes elsewhere stay */
+    h = conn(0);
+    feed(h, 0, "GET /s%3bjsessionid=PLANTED/x%20y?JohnSmith&averylongflagnamethatisatoken&debug HTTP/1.1\r\nHost: a\r\n\r\n");
+    done(h);
+    ck_assert_int_eq(ngot, 1);
+    ck_assert_str_eq(got[0].path, "/s/x%20y");
+    ck_assert_str_eq(got[0].query, "debug");
+    ck_assert_uint_eq(AR_GET(&ctr, path_params_dropped), 1);
+    ck_assert_uint_eq(AR_GET(&ctr, query_bare_dropped), 2);
+
     /* a NUL in Host does not cut it into a valid host: it stays a control byte */
     h = conn(0);
     static const char nul[] = "GET / HTTP/1.1\r\nHost: good.test\0evil\r\n\r\n";
