@@ -258,12 +258,15 @@ static void deliver(struct chunk *c, const struct ar_collector_hooks *hooks)
         str[i] = get_str(&p);
     c->pos = (size_t)(p - c->data);
     if (kind == REC_EXCHANGE) {
-        struct ar_exchange x = { ts, str[0], str[1], str[2], str[3], str[4],
-                                 str[5], status, str[6], str[7], str[8] };
+        /* the order of shard_exchange's str[] */
+        struct ar_exchange x = { .ts = ts, .client = str[0], .server = str[1], .method = str[2],
+                                 .host = str[3], .path = str[4], .query = str[5], .status = status,
+                                 .req_ct = str[6], .resp_ct = str[7], .auth = str[8] };
         if (hooks->on_exchange)
             hooks->on_exchange(&x, hooks->ud);
     } else {
-        struct ar_tls t = { ts, str[0], str[1], str[2], str[3] };
+        struct ar_tls t = { .ts = ts, .client = str[0], .server = str[1], .server_name = str[2],
+                            .alpn = str[3] };
         if (hooks->on_tls)
             hooks->on_tls(&t, hooks->ud);
     }
@@ -340,7 +343,8 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
         s->lim = *lim;
         s->lim.max_flows = (lim->max_flows + n - 1) / n;
         s->lim.ooo_total_bytes = (lim->ooo_total_bytes + n - 1) / n;
-        struct ar_collector_hooks h = { shard_exchange, shard_tls, shard_tick, s };
+        struct ar_collector_hooks h = { .on_exchange = shard_exchange, .on_tls = shard_tls,
+                                        .on_tick = shard_tick, .ud = s };
         s->col = ar_collector_new(&s->lim, &h, &s->ctr);
         ar_collector_set_shard(s->col, k, n, seed.k0);
         s->cur = chunk_new(SH_CHUNK);
