@@ -93,6 +93,16 @@ int main(int argc, char **argv)
 {
     /* a full disk or a closed pipe under stdout is an error, not exit 0 */
     atexit(ar_close_stdout);
+#ifdef AR_NEEDS_SSE42
+    /* llhttp was built with its SSE4.2 paths (APIROSTER_SSE42): say so
+     * rather than die of SIGILL on the first packet */
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("sse4.2")) {
+        fputs("apiroster: this build needs a CPU with SSE4.2 (x86-64-v2); "
+              "rebuild with cmake -DAPIROSTER_SSE42=OFF\n", stderr);
+        return AR_EXIT_FAIL;
+    }
+#endif
     if (argc < 2) {
         usage(stderr);
         return AR_EXIT_USAGE;
