@@ -92,14 +92,17 @@ static void sb_putc(struct sbuf *b, char c)
 #define W_DICT  2u           /* from a word list */
 #define W_KEEP  4u           /* built-in, never absorbed by a collapse either */
 
+/* 8 bytes a slot: Debian's 104k words fill a 2 MB table (half full), which
+ * stays in a core's L2 cache while it is built and looked up. */
 struct wentry {
-    uint64_t h;
-    uint32_t off;
+    uint32_t off;            /* the word's bytes in the arena */
+    uint16_t tag;            /* high bits of its hash: most mismatches stop here */
     uint8_t len;             /* 0: empty slot */
     uint8_t flags;
 };
 
 struct wordset {
+    struct ar_hash_key key;  /* the templater's */
     struct wentry *tab;
     size_t cap, n;
     char *arena;
@@ -176,27 +179,38 @@ static size_t w_lower(const char *s, size_t n, char *buf)
     return n;
 }
 
+static uint16_t w_tag(uint64_t h)
+{
+    return (uint16_t)(h >> 48);
+}
+
 static struct wentry *w_slot(const struct wordset *ws, uint64_t h, const char *s, size_t n)
 {
     size_t mask = ws->cap - 1;
+    uint16_t tag = w_tag(h);
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         struct wentry *e = &ws->tab[i];
         if (e->len == 0)
             return e;
-        if (e->h == h && e->len == n && memcmp(ws->arena + e->off, s, n) == 0)
+        if (e->tag == tag && e->len == n && memcmp(ws->arena + e->off, s, n) == 0)
             return e;
     }
 }
 
-static void w_grow(struct wordset *ws)
+/* The table holds at least twice as many slots as words (n more to come). */
+static void w_reserve(struct wordset *ws, size_t n)
 {
-    size_t ncap = ws->cap ? ws->cap * 2 : 1024;
+    size_t ncap = ws->cap ? ws->cap : 1024;
+    while ((ws->n + n + 1) * 2 > ncap)
+        ncap *= 2;
+    if (ncap == ws->cap)
+        return;
     struct wentry *ntab = ar_xzalloc(ncap * sizeof(*ntab));
     for (size_t i = 0; i < ws->cap; i++) {
         struct wentry *e = &ws->tab[i];
         if (e->len == 0)
             continue;
-        size_t j = (size_t)e->h & (ncap - 1);
+        size_t j = (size_t)w_hash(&ws->key, ws->arena + e->off, e->len) & (ncap - 1);
         while (ntab[j].len)
             j = (j + 1) & (ncap - 1);
         ntab[j] = *e;
@@ -207,14 +221,12 @@ static void w_grow(struct wordset *ws)
 }
 
 /* Adds an already lower-cased word. */
-static void w_add(struct wordset *ws, const struct ar_hash_key *k, const char *s, size_t n,
-                  unsigned flags)
+static void w_add(struct wordset *ws, const char *s, size_t n, unsigned flags)
 {
     if (n == 0 || n > WORD_MAX)
         return;
-    if ((ws->n + 1) * 2 > ws->cap)
-        w_grow(ws);
-    uint64_t h = w_hash(k, s, n);
+    w_reserve(ws, 1);
+    uint64_t h = w_hash(&ws->key, s, n);
     struct wentry *e = w_slot(ws, h, s, n);
     if (e->len) {
         e->flags |= (uint8_t)flags;
@@ -228,8 +240,8 @@ static void w_add(struct wordset *ws, const struct ar_hash_key *k, const char *s
         ws->acap = ncap;
     }
     memcpy(ws->arena + ws->alen, s, n);
-    e->h = h;
     e->off = (uint32_t)ws->alen;
+    e->tag = w_tag(h);
     e->len = (uint8_t)n;
     e->flags = (uint8_t)flags;
     ws->alen += n;
@@ -356,15 +368,16 @@ struct ar_templater *ar_templater_new(const struct ar_limits *lim, struct ar_cou
     t->max_depth = lim->max_collapse_depth;
     t->ctr = ctr ? ctr : &t->dummy;
     ar_hash_key_random(&t->key);
+    t->words.key = t->key;
     for (size_t i = 0; i < AR_ARRAY_LEN(builtin_vocab); i++) {
         char buf[WORD_MAX + 1];
         size_t l = w_lower(builtin_vocab[i], strlen(builtin_vocab[i]), buf);
-        w_add(&t->words, &t->key, buf, l, W_VOCAB);
+        w_add(&t->words, buf, l, W_VOCAB);
     }
     for (size_t i = 0; i < AR_ARRAY_LEN(builtin_keep); i++) {
         char buf[WORD_MAX + 1];
         size_t l = w_lower(builtin_keep[i], strlen(builtin_keep[i]), buf);
-        w_add(&t->words, &t->key, buf, l, W_VOCAB | W_KEEP);
+        w_add(&t->words, buf, l, W_VOCAB | W_KEEP);
     }
     sb_need(&t->work, 4096);
     t->ncap = 64;
@@ -426,13 +439,6 @@ void ar_templater_free(struct ar_templater *t)
     free(t);
 }
 
-/* Make room for n more words without growing one step at a time. */
-static void w_reserve(struct wordset *ws, size_t n)
-{
-    while ((ws->n + n + 1) * 2 > ws->cap)
-        w_grow(ws);
-}
-
 int ar_templater_load_words(struct ar_templater *t, const char *path)
 {
     FILE *f = path ? fopen(path, "rb") : NULL;
@@ -456,6 +462,13 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
     for (const char *q = buf; (q = memchr(q, '\n', len - (size_t)(q - buf))); q++)
         lines++;
     w_reserve(&t->words, lines + 1);
+    struct wordset *ws = &t->words;
+    if (ws->acap < ws->alen + len) {
+        ws->acap = ws->alen + len;
+        ws->arena = ar_xrealloc(ws->arena, ws->acap);
+    }
+    for (size_t i = 0; i < len; i++)         /* in place, once: no copy per word */
+        buf[i] = (char)c_tolower((unsigned char)buf[i]);
     for (size_t at = 0; !err && at < len;) {
         const char *line = buf + at, *nl = memchr(line, '\n', len - at);
         size_t n = nl ? (size_t)(nl - line) : len - at;
@@ -465,15 +478,11 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
         size_t s0 = 0;
         while (s0 < n && (line[s0] == ' ' || line[s0] == '\t'))
             s0++;
-        if (n - s0 >= 2 && line[n - 2] == '\'' && (line[n - 1] == 's' || line[n - 1] == 'S'))
+        if (n - s0 >= 2 && line[n - 2] == '\'' && line[n - 1] == 's')
             n -= 2;                          /* possessive: Aaron's -> aaron */
-        if (n <= s0 || line[s0] == '#')
+        if (n <= s0 || line[s0] == '#' || n - s0 > WORD_MAX)
             continue;
-        char w[WORD_MAX + 1];
-        size_t l = w_lower(line + s0, n - s0, w);
-        if (!l)
-            continue;                        /* longer than WORD_MAX */
-        w_add(&t->words, &t->key, w, l, W_DICT);
+        w_add(ws, line + s0, n - s0, W_DICT);
         t->dict_words++;
     }
     free(buf);
