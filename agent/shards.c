@@ -72,6 +72,7 @@ struct ar_shards {
     char *const *files;
     int nfiles;
     const char *filter;
+    struct ar_capture_feed *feed;   /* the files, read once for all shards */
 };
 
 /* ---- the shard's side --------------------------------------------------- */
@@ -214,7 +215,9 @@ static void *shard_main(void *arg)
     pthread_mutex_unlock(&sh->mu);
     if (!go)
         return NULL;
-    s->rc = ar_capture_files(s->col, sh->files, sh->nfiles, sh->filter, s->err, sizeof(s->err));
+    s->rc = ar_capture_files_fed(s->col, sh->feed, s->k, sh->files, sh->nfiles, sh->filter, s->err,
+                                 sizeof(s->err));
+    ar_capture_feed_leave(sh->feed, s->k);
     s->finishing = 1;
     ar_collector_finish(s->col);
     hand_over(s, SEQ_END, 1);
@@ -332,6 +335,7 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
     struct ar_hash_key seed;
     ar_hash_key_random(&seed);
     sh.s = ar_xcalloc(n, sizeof(*sh.s));
+    sh.feed = ar_capture_feed_new(n);
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.more, NULL);
     pthread_cond_init(&sh.start, NULL);
@@ -408,6 +412,7 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
     pthread_cond_destroy(&sh.more);
     pthread_cond_destroy(&sh.start);
     pthread_mutex_destroy(&sh.mu);
+    ar_capture_feed_free(sh.feed);
     free(sh.s);
     return rc;
 }

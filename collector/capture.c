@@ -12,21 +12,22 @@
  * had a non-reentrant grammar, and this costs nothing. */
 static pthread_mutex_t compile_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* c == NULL: only check that the file opens as a capture and the filter compiles. */
-static int read_one(struct ar_collector *c, const char *file, const char *filter, char *err,
-                    size_t errsz)
+/* File i for reader k of feed f; c == NULL: only check that the file opens
+ * as a capture and the filter compiles. */
+static int read_one(struct ar_collector *c, struct ar_capture_feed *f, unsigned k,
+                    char *const *files, int i, const char *filter, char *err, size_t errsz)
 {
+    const char *file = files[i];
     char ebuf[PCAP_ERRBUF_SIZE] = "";
+    /* a classic pcap file, unfiltered, is read once for every reader, without
+     * libpcap's copies */
+    int inplace = c && !(filter && *filter) ? ar_pcapfile_read(f, k, i, files, c, err, errsz) : 0;
+    if (inplace)
+        return inplace < 0 ? -1 : 0;
     FILE *fp = fopen(file, "rb");
     if (!fp) {
         snprintf(err, errsz, "%s: %s", file, strerror(errno));
         return -1;
-    }
-    /* a classic pcap file, unfiltered, is read in place, without libpcap's copies */
-    int inplace = c && !(filter && *filter) ? ar_pcapfile_read(c, fileno(fp), file, err, errsz) : 0;
-    if (inplace) {
-        fclose(fp);
-        return inplace < 0 ? -1 : 0;
     }
     /* 1 MiB reads instead of stdio's 4 KiB: the read() calls showed in perf */
     setvbuf(fp, NULL, _IOFBF, 1 << 20);
@@ -93,19 +94,30 @@ static int read_one(struct ar_collector *c, const char *file, const char *filter
     return ret;
 }
 
+int ar_capture_files_fed(struct ar_collector *c, struct ar_capture_feed *f, unsigned k,
+                         char *const *files, int nfiles, const char *filter, char *err,
+                         size_t errsz)
+{
+    for (int i = 0; i < nfiles; i++)
+        if (read_one(c, f, k, files, i, filter, err, errsz) < 0)
+            return -1;
+    return 0;
+}
+
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles, const char *filter,
                      char *err, size_t errsz)
 {
-    for (int i = 0; i < nfiles; i++)
-        if (read_one(c, files[i], filter, err, errsz) < 0)
-            return -1;
-    return 0;
+    struct ar_capture_feed *f = ar_capture_feed_new(1);
+    int rc = ar_capture_files_fed(c, f, 0, files, nfiles, filter, err, errsz);
+    ar_capture_feed_leave(f, 0);
+    ar_capture_feed_free(f);
+    return rc;
 }
 
 int ar_capture_check(char *const *files, int nfiles, const char *filter, char *err, size_t errsz)
 {
     for (int i = 0; i < nfiles; i++)
-        if (read_one(NULL, files[i], filter, err, errsz) < 0)
+        if (read_one(NULL, NULL, 0, files, i, filter, err, errsz) < 0)
             return -1;
     return 0;
 }

@@ -58,6 +58,20 @@ int ar_collector_logs(const struct ar_collector *c);
  * its offset, after the packets before it were fed. */
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles,
                      const char *filter, char *err, size_t errsz);
+/* Capture files read once for n collectors (the shards of a file capture):
+ * reader k (0 .. n-1) gets every packet of the files through
+ * ar_capture_files_fed, and each block of a classic pcap file is read from
+ * disk once for all of them. ar_capture_files is the same with one reader. */
+struct ar_capture_feed;
+struct ar_capture_feed *ar_capture_feed_new(unsigned n);
+int ar_capture_files_fed(struct ar_collector *c, struct ar_capture_feed *f, unsigned k,
+                         char *const *files, int nfiles, const char *filter, char *err,
+                         size_t errsz);
+/* Reader k is done, whatever ar_capture_files_fed returned: what it has not
+ * read no longer waits for it. Then free the feed once every reader left. */
+void ar_capture_feed_leave(struct ar_capture_feed *f, unsigned k);
+void ar_capture_feed_free(struct ar_capture_feed *f);
+
 /* Check, before anything is read or written, that every file opens as a
  * capture and that the filter compiles. Same errors as ar_capture_files. */
 int ar_capture_check(char *const *files, int nfiles, const char *filter, char *err,

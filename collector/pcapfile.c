@@ -1,22 +1,69 @@
-/* pcapfile.c - classic pcap files read in place.
+/* pcapfile.c - classic pcap files read once, for one or several collectors.
  *
  * libpcap reads a capture file through stdio and copies every packet into its
- * own buffer: with the kernel's copy into the stdio buffer, two copies of
- * every byte before the first look at it (15% of the cycles on the benchmark
- * capture). Here the file is mapped and each packet is handed over where it
- * lies. Only what libpcap would read the same way is taken: the two classic
- * magics in host byte order, version 2.4, and the link types decode.c knows;
+ * own buffer; a mapping of the file costs a page fault and a TLB miss every
+ * few packets, and on several cores each worker would fault the whole file
+ * again. Here the file is read() in blocks of whole records into a small ring
+ * that the n readers (the shards of a file capture, or the one collector)
+ * share: a block is read by whichever reader needs it first, every reader
+ * walks it, and its slot is filled again once all of them are through.
+ *
+ * Only what libpcap would read the same way is taken: the two classic magics
+ * in host byte order, version 2.4, and the link types decode.c knows;
  * libpcap's limits are applied as it applies them (snapshot length, 256 KiB
- * records, a record cut by the end of the file). */
+ * records refused as corrupt, a record cut by the end of the file). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include "../core/log.h"
+#include "../core/util.h"
 #include "pcapfile.h"
 
 #define MAX_SNAPLEN 262144u
-#define DROP_EVERY (1u << 20) /* libpcap's max_snaplen_for_dlt() for these link types */
+#define REC_MAX (16u + MAX_SNAPLEN)     /* the longest record */
+#define READ_SIZE (512u << 10)          /* bytes read into a block at once */
+
+enum end { END_NONE, END_OK, END_CUT, END_CORRUPT, END_LIBPCAP, END_ERROR };
+
+struct slot {
+    uint8_t *buf;               /* REC_MAX (a record carried over) + READ_SIZE */
+    size_t len;                 /* bytes of whole records */
+    uint64_t seq;               /* the block it holds (global number) */
+    int file;                   /* index of the file it belongs to */
+    int dlt, nsec;              /* that file's link type and time unit */
+    uint32_t snap;              /* and snapshot length */
+    int ready;
+    unsigned users;             /* readers still to walk it */
+    enum end end;               /* END_NONE: more of the file follows */
+    char msg[512];              /* END_CUT: why; END_CORRUPT, END_ERROR: the error */
+};
+
+struct ar_capture_feed {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned n, active, nslots;
+    struct slot *slots;
+    uint64_t next_fill;         /* the next block to read */
+    int filling;
+    /* the file being read: touched by the filler only (one at a time) */
+    int file;                   /* index of the next file to open, or of the open one */
+    int fd;
+    const char *name;
+    int dlt, nsec;
+    uint32_t snap;
+    uint64_t fpos;              /* file offset of the next byte read */
+    uint64_t rec;               /* records found so far */
+    struct slot *carry_from;    /* the block whose tail starts the next one */
+    size_t carry;
+    /* per reader: the next block it walks */
+    uint64_t *next;
+};
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -47,78 +94,263 @@ static int dlt_of(uint32_t linktype)
     }
 }
 
-static void cut(struct ar_collector *c, const char *name, const char *why)
+struct ar_capture_feed *ar_capture_feed_new(unsigned n)
 {
-    AR_INC(ar_collector_counters(c), pkt_truncated);
-    if (ar_collector_logs(c))
-        ar_warn("%s: %s (counted as a truncated packet)", name, why);
+    struct ar_capture_feed *f = ar_xcalloc(1, sizeof(*f));
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    f->n = f->active = n ? n : 1;
+    /* one block per reader being walked, one being read */
+    f->nslots = f->n + 1;
+    f->slots = ar_xcalloc(f->nslots, sizeof(*f->slots));
+    f->next = ar_xcalloc(f->n, sizeof(*f->next));
+    f->fd = -1;
+    return f;
 }
 
-int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name, char *err, size_t errsz)
+void ar_capture_feed_free(struct ar_capture_feed *f)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 24)
-        return 0;
-    size_t size = (size_t)st.st_size;
-    const uint8_t *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED)
-        return 0;
-    uint32_t magic = rd32(m);
-    int nsec = magic == 0xa1b23c4du;
-    int dlt = dlt_of(rd32(m + 20));
-    if ((magic != 0xa1b2c3d4u && !nsec) || rd16(m + 4) != 2 || rd16(m + 6) != 4 || dlt < 0) {
-        munmap((void *)m, size);
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    for (unsigned i = 0; i < f->nslots; i++)
+        free(f->slots[i].buf);
+    free(f->slots);
+    free(f->next);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}
+
+static void end_file(struct ar_capture_feed *f, struct slot *s, enum end how)
+{
+    s->end = how;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->file++;
+    f->carry = 0;
+    f->carry_from = NULL;
+}
+
+/* Open file f->file for the block s: 1 when it is read here, 0 when s says
+ * the file is libpcap's (or could not be opened: END_ERROR). */
+static int open_file(struct ar_capture_feed *f, struct slot *s, char *const *files)
+{
+    f->name = files[f->file];
+    f->fd = open(f->name, O_RDONLY | O_CLOEXEC);
+    if (f->fd < 0) {
+        snprintf(s->msg, sizeof(s->msg), "%s: %s", f->name, strerror(errno));
+        end_file(f, s, END_ERROR);
         return 0;
     }
-    madvise((void *)m, size, MADV_SEQUENTIAL);
-    uint32_t snap = rd32(m + 16);
-    if (snap == 0 || snap > MAX_SNAPLEN)
-        snap = MAX_SNAPLEN;
-    char why[128];
-    size_t off = 24, dropped = 0;
-    uint64_t rec = 0;
-    int rc = 1;
-    while (off < size) {
-        rec++;
-        if (size - off < 16) {
-            snprintf(why, sizeof(why), "truncated dump file; tried to read 16 header bytes, only got %zu",
-                     size - off);
-            cut(c, name, why);
+    struct stat st;
+    uint8_t h[24];
+    ssize_t got = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(f->fd, h, 24, 0) : -1;
+    int dlt = got == 24 ? dlt_of(rd32(h + 20)) : -1;
+    uint32_t magic = got == 24 ? rd32(h) : 0;
+    if ((magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) || rd16(h + 4) != 2 || rd16(h + 6) != 4 ||
+        dlt < 0) {
+        end_file(f, s, END_LIBPCAP);
+        return 0;
+    }
+    posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    f->nsec = magic == 0xa1b23c4du;
+    f->dlt = dlt;
+    f->snap = rd32(h + 16);
+    if (f->snap == 0 || f->snap > MAX_SNAPLEN)
+        f->snap = MAX_SNAPLEN;
+    f->fpos = 24;
+    f->rec = 0;
+    f->carry = 0;
+    f->carry_from = NULL;
+    return 1;
+}
+
+/* Read the next block of the current file (opening it first) into s: whole
+ * records only; the partial one at the end is carried into the next block. */
+static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
+{
+    s->len = 0;
+    s->end = END_NONE;
+    s->msg[0] = '\0';
+    s->file = f->file;
+    if (!s->buf)
+        s->buf = ar_xmalloc(REC_MAX + READ_SIZE);
+    if (f->fd < 0 && !open_file(f, s, files))
+        return;
+    s->dlt = f->dlt;
+    s->nsec = f->nsec;
+    s->snap = f->snap;
+    size_t have = f->carry;
+    if (have)
+        memcpy(s->buf, f->carry_from->buf + f->carry_from->len, have);
+    uint64_t base = f->fpos - have;     /* file offset of s->buf[0] */
+    int eof = 0;
+    while (have < f->carry + READ_SIZE) {
+        ssize_t r = pread(f->fd, s->buf + have, f->carry + READ_SIZE - have, (off_t)f->fpos);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(s->msg, sizeof(s->msg), "%s: %s", f->name, strerror(errno));
+            end_file(f, s, END_ERROR);
+            return;
+        }
+        if (r == 0) {
+            eof = 1;
             break;
         }
-        const uint8_t *h = m + off;
-        int32_t sec = (int32_t)rd32(h), frac = (int32_t)rd32(h + 4);
-        uint32_t caplen = rd32(h + 8), len = rd32(h + 12);
-        off += 16;
+        have += (size_t)r;
+        f->fpos += (uint64_t)r;
+    }
+    size_t at = 0;
+    while (have - at >= 16) {
+        uint32_t caplen = rd32(s->buf + at + 8);
         if (caplen > MAX_SNAPLEN) {
-            /* not a file cut short: a corrupt one, refused as libpcap refuses it
-             * (the records after it cannot be found) */
+            /* not a file cut short: a corrupt one, refused as libpcap refuses
+             * it (the records after it cannot be found) */
+            char why[128];
             snprintf(why, sizeof(why), "invalid packet capture length %u, bigger than %s of %u",
-                     caplen, caplen > snap ? "snaplen" : "maximum", caplen > snap ? snap : MAX_SNAPLEN);
-            snprintf(err, errsz, AR_PCAP_CORRUPT_FMT, name, (unsigned long long)rec,
-                     (unsigned long long)(off - 16), why);
-            rc = -1;
+                     caplen, caplen > f->snap ? "snaplen" : "maximum",
+                     caplen > f->snap ? f->snap : MAX_SNAPLEN);
+            snprintf(s->msg, sizeof(s->msg), AR_PCAP_CORRUPT_FMT, f->name,
+                     (unsigned long long)f->rec + 1, (unsigned long long)(base + at), why);
+            s->len = at;
+            end_file(f, s, END_CORRUPT);
+            return;
+        }
+        if (have - at - 16 < caplen)
+            break;
+        at += 16 + caplen;
+        f->rec++;
+    }
+    s->len = at;
+    f->carry = have - at;
+    f->carry_from = s;
+    if (!eof)
+        return;
+    if (f->carry < 16 && f->carry) {
+        snprintf(s->msg, sizeof(s->msg),
+                 "truncated dump file; tried to read 16 header bytes, only got %zu", f->carry);
+    } else if (f->carry) {
+        uint32_t caplen = rd32(s->buf + at + 8);
+        uint32_t want = caplen > f->snap ? f->snap : caplen;
+        size_t got = f->carry - 16;
+        snprintf(s->msg, sizeof(s->msg),
+                 "truncated dump file; tried to read %u captured bytes, only got %zu", want,
+                 got < want ? got : want);
+    }
+    end_file(f, s, s->msg[0] ? END_CUT : END_OK);
+}
+
+/* Reader k's next block, read from the file if nobody has yet. */
+static struct slot *acquire(struct ar_capture_feed *f, unsigned k, char *const *files)
+{
+    uint64_t seq = f->next[k];
+    struct slot *s = &f->slots[seq % f->nslots];
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        if (s->ready && s->seq == seq)
+            break;
+        if (!f->filling && f->next_fill == seq && !s->ready) {
+            f->filling = 1;
+            pthread_mutex_unlock(&f->mu);
+            fill(f, s, files);
+            pthread_mutex_lock(&f->mu);
+            s->seq = seq;
+            s->users = f->active;
+            s->ready = 1;
+            f->next_fill++;
+            f->filling = 0;
+            pthread_cond_broadcast(&f->cv);
             break;
         }
-        if (size - off < caplen) {
-            uint32_t want = caplen > snap ? snap : caplen;
-            snprintf(why, sizeof(why), "truncated dump file; tried to read %u captured bytes, only got %zu",
-                     want, size - off < want ? size - off : want);
-            cut(c, name, why);
-            break;
-        }
+        pthread_cond_wait(&f->cv, &f->mu);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return s;
+}
+
+/* Under f->mu: reader k is through with s. */
+static void release_locked(struct ar_capture_feed *f, struct slot *s)
+{
+    if (--s->users == 0) {
+        s->ready = 0;
+        pthread_cond_broadcast(&f->cv);
+    }
+}
+
+static void release(struct ar_capture_feed *f, unsigned k, struct slot *s)
+{
+    pthread_mutex_lock(&f->mu);
+    f->next[k]++;
+    release_locked(f, s);
+    pthread_mutex_unlock(&f->mu);
+}
+
+void ar_capture_feed_leave(struct ar_capture_feed *f, unsigned k)
+{
+    pthread_mutex_lock(&f->mu);
+    /* the blocks read but not walked by k no longer wait for it */
+    for (unsigned i = 0; i < f->nslots; i++) {
+        struct slot *s = &f->slots[i];
+        if (s->ready && s->seq >= f->next[k])
+            release_locked(f, s);
+    }
+    f->next[k] = UINT64_MAX;
+    f->active--;
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void walk(struct ar_collector *c, const struct slot *s)
+{
+    const uint8_t *p = s->buf, *end = s->buf + s->len;
+    int dlt = s->dlt, nsec = s->nsec;
+    uint32_t snap = s->snap;
+    while (p < end) {
+        int32_t sec = (int32_t)rd32(p), frac = (int32_t)rd32(p + 4);
+        uint32_t caplen = rd32(p + 8), len = rd32(p + 12);
         if (nsec)
             frac /= 1000; /* read at microsecond precision, as capture.c asks libpcap */
         double ts = (double)sec + (double)frac / 1e6;
-        ar_collector_packet(c, dlt, ts, m + off, caplen > snap ? snap : caplen, len);
-        off += caplen;
-        /* pages already read leave the RSS (they stay in the page cache) */
-        if (off - dropped >= DROP_EVERY) {
-            size_t upto = off & ~(size_t)(DROP_EVERY - 1);
-            madvise((void *)(m + dropped), upto - dropped, MADV_DONTNEED);
-            dropped = upto;
+        ar_collector_packet(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len);
+        p += 16 + caplen;
+    }
+}
+
+int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, char *const *files,
+                     struct ar_collector *c, char *err, size_t errsz)
+{
+    for (;;) {
+        struct slot *s = acquire(f, k, files);
+        if (s->file != i) {
+            /* cannot happen: every reader takes the files in order */
+            snprintf(err, errsz, "%s: capture files read out of order", files[i]);
+            release(f, k, s);
+            return -1;
+        }
+        walk(c, s);
+        enum end how = s->end;
+        char msg[sizeof(s->msg)];
+        if (how != END_NONE)
+            memcpy(msg, s->msg, sizeof(msg));
+        release(f, k, s);
+        switch (how) {
+        case END_NONE:
+            continue;
+        case END_OK:
+            return 1;
+        case END_CUT:
+            AR_INC(ar_collector_counters(c), pkt_truncated);
+            if (ar_collector_logs(c))
+                ar_warn("%s: %s (counted as a truncated packet)", files[i], msg);
+            return 1;
+        case END_LIBPCAP:
+            return 0;
+        default:
+            ar_strlcpy(err, msg, errsz);
+            return -1;
         }
     }
-    munmap((void *)m, size);
-    return rc;
 }

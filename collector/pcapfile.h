@@ -1,20 +1,21 @@
-/* pcapfile.h - classic pcap files read in place (mmap), without copies.
+/* pcapfile.h - classic pcap files read once for one or several collectors.
  * Private to collector/ (capture.c calls it before falling back to libpcap). */
 #ifndef AR_PCAPFILE_H
 #define AR_PCAPFILE_H
 
 #include "collector.h"
 
-/* Feed every packet of the capture file open on fd to c, straight from a
- * read-only mapping, when it is a classic pcap in this host's byte order
- * (microsecond or nanosecond) of a link type decoded here: returns 1. Returns
- * 0, having fed nothing, for anything else (pcapng, other byte order or link
- * type, not a regular file), which libpcap then reads. A file that ends
- * inside a record stops the read there as libpcap does: counted in
+/* Reader k of feed f: feed every packet of files[i] to c when it is a classic
+ * pcap in this host's byte order (microsecond or nanosecond) of a link type
+ * decoded here: returns 1. Returns 0, having fed nothing, for anything else
+ * (pcapng, other byte order or link type, not a regular file), which libpcap
+ * then reads. Every reader of f takes the files in the same order. A file
+ * that ends inside a record stops the read there as libpcap does: counted in
  * pkt_truncated, with a warning. A record longer than libpcap allows is a
  * corrupt file, as libpcap says: -1 with AR_PCAP_CORRUPT_FMT in err (the
- * packets before it were fed). */
-int ar_pcapfile_read(struct ar_collector *c, int fd, const char *name, char *err, size_t errsz);
+ * packets before it were fed); so is a file that cannot be read. */
+int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, char *const *files,
+                     struct ar_collector *c, char *err, size_t errsz);
 
 /* The words of both readers for a record libpcap refuses: file, record
  * number (1-based), offset of its header, libpcap's reason. */
