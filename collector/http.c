@@ -211,8 +211,10 @@ static void trim_copy(char *dst, size_t dstsz, const char *s, size_t n, int lowe
         n--;
     if (n >= dstsz)
         n = dstsz - 1;
-    for (size_t i = 0; i < n; i++)
-        dst[i] = lower ? (char)tolower((unsigned char)s[i]) : s[i];
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[i] = (char)(lower && c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+    }
     dst[n] = '\0';
 }
 
@@ -403,6 +405,18 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* f (n bytes) is lit, a lower-case name of letters and '-', in any case:
+ * inlined with the literal's length known, the loop unrolls. */
+static inline int name_is(const char *f, size_t n, const char *lit, size_t ln)
+{
+    if (n != ln)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)f[i] | (lit[i] == '-' ? 0 : 0x20)) != (unsigned char)lit[i])
+            return 0;
+    return 1;
+}
+
 static int on_header_field_complete(llhttp_t *p)
 {
     struct hdir *d = D(p);
@@ -415,8 +429,7 @@ static int on_header_field_complete(llhttp_t *p)
     const char *f = d->field;
     while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
         n--;
-    /* length, then first letter, then the whole name: most fields are none of these */
-#define IS(s) (n == sizeof(s) - 1 && (f[0] | 0x20) == (s)[0] && ar_strncaseeq(f, s, n))
+#define IS(s) name_is(f, n, s, sizeof(s) - 1)
     if (IS("host"))
         d->which = H_HOST;
     else if (IS("content-type"))

@@ -81,6 +81,12 @@ size_t ar_strlcpy(char *dst, const char *src, size_t size)
 /* ASCII case folding, independent of the locale (header names, hosts,
  * schemes: on the per-request path) */
 static inline unsigned char fold(unsigned char c) { return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c; }
+/* after fold(): a hex digit; a byte of a host name (letters, digits, . - _) */
+static inline int c_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+static inline int c_name(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
 
 int ar_strcaseeq(const char *a, const char *b)
 {
@@ -256,8 +262,8 @@ int ar_host_norm(const char *in, char *out, size_t outsz)
     if (in[0] == '[') {
         out[o++] = '[';
         for (i = 1; i < n && in[i] != ']'; i++) {
-            unsigned char c = (unsigned char)tolower((unsigned char)in[i]);
-            if (!isxdigit(c) && c != ':' && c != '.')
+            unsigned char c = fold((unsigned char)in[i]);
+            if (!c_hex(c) && c != ':' && c != '.')
                 return -1;
             out[o++] = (char)c;
         }
@@ -266,8 +272,8 @@ int ar_host_norm(const char *in, char *out, size_t outsz)
         out[o++] = in[i++];
     } else {
         for (; i < n && in[i] != ':'; i++) {
-            unsigned char c = (unsigned char)tolower((unsigned char)in[i]);
-            if (!isalnum(c) && c != '.' && c != '-' && c != '_')
+            unsigned char c = fold((unsigned char)in[i]);
+            if (!c_name(c))
                 return -1;
             out[o++] = (char)c;
         }
@@ -280,11 +286,20 @@ int ar_host_norm(const char *in, char *out, size_t outsz)
         size_t p = i + 1, d = n - p;
         if (in[i] != ':' || d < 1 || d > 5 || strspn(in + p, "0123456789") != d)
             return -1;
-        unsigned long port = strtoul(in + p, NULL, 10);
+        unsigned long port = 0;
+        for (size_t k = p; k < n; k++)
+            port = port * 10 + (unsigned long)(in[k] - '0');
         if (port < 1 || port > 65535)
             return -1;
-        if (port != 80)
-            o += (size_t)snprintf(out + o, outsz - o, ":%lu", port);
+        if (port != 80) {       /* without leading zeros: the digits again */
+            char digits[6];
+            size_t nd = 0;
+            for (; port; port /= 10)
+                digits[nd++] = (char)('0' + port % 10);
+            out[o++] = ':';
+            while (nd)
+                out[o++] = digits[--nd];
+        }
     }
     out[o] = 0;
     return 0;

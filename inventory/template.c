@@ -26,6 +26,7 @@
 #define PAT_MAX_SEGS 128     /* segments in a pin/spec pattern */
 #define PAT_MAX_PARAMS 3     /* parameters inside one pattern segment */
 #define HOST_MAX 255
+#define SEG_MEMO_MAX 44      /* longest segment the segment memo keeps */
 
 /* ------------------------------------------------------------------ ASCII */
 
@@ -335,6 +336,18 @@ struct ar_templater {
         char seg[NAME_MAX_LEN];
         char name[NAME_MAX_LEN + 8];
     } pn[64];
+    /* what emit_segment() decided for a segment that stays literal (a word,
+     * a version, a literal that may collapse): a pure function of its bytes
+     * and the words, and most segments of a path are such repeats. Typed
+     * values (ids) are not kept: they rarely come back. Fixed size: a
+     * segment that misses is classified again, nothing else. */
+    struct seg_memo {
+        uint8_t len;         /* 0: empty */
+        uint8_t kind;        /* SM_* */
+        uint8_t usable;      /* parent_usable() */
+        uint8_t collapse_ok; /* may feed the cardinality collapse */
+        char seg[SEG_MEMO_MAX];
+    } sm[1024];
 };
 
 static const char RULE_PIN[] = "pin";
@@ -449,6 +462,7 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
     if (!f)
         return -1;
     memset(t->pn, 0, sizeof(t->pn));         /* names depend on the words */
+    memset(t->sm, 0, sizeof(t->sm));         /* and so do literals */
     /* the whole file at once (Debian's list is 1 MB): fgets was a third of it */
     char *buf = NULL;
     size_t len = 0, cap = 0, got;
@@ -1516,7 +1530,9 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
     struct centry *e = ct_lookup(&t->ct, &k);
     if (e && e->collapsed)
         goto emit;
-    uint64_t nh = ar_hash(&t->key, s, n);
+    /* the children of one parent: at most max_children hashes compared, no
+     * table an attacker could flood, so the cheaper seeded hash does */
+    uint64_t nh = w_hash(&t->key, s, n);
     if (!e) {
         if (t->ct.tracked >= t->max_tracked) {
             AR_INC(t->ctr, limit_max_tracked_children);
@@ -1614,6 +1630,38 @@ static void put_param_segment(struct ar_templater *t, const char *s, size_t n)
     }
 }
 
+enum { SM_VERSION = 1, SM_KEEP, SM_LITERAL };
+
+static struct seg_memo *seg_memo(struct ar_templater *t, const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return &t->sm[h % AR_ARRAY_LEN(t->sm)];
+}
+
+static void seg_remember(struct seg_memo *m, const char *s, size_t n, int kind, int usable,
+                         int collapse_ok)
+{
+    if (!m)
+        return;
+    m->len = (uint8_t)n;
+    m->kind = (uint8_t)kind;
+    m->usable = (uint8_t)usable;
+    m->collapse_ok = (uint8_t)collapse_ok;
+    memcpy(m->seg, s, n);
+}
+
+/* A literal segment: it may collapse with its siblings, or stays as it is. */
+static int emit_literal(struct ar_templater *t, struct segctx *cx, size_t prefix_len, int depth,
+                        const char *s, size_t n, int collapse_ok, int usable)
+{
+    if (depth >= 1 && collapse_ok && collapse_child(t, cx, prefix_len, depth, s, n))
+        return 0;
+    put_literal(t, s, n);
+    return usable;
+}
+
 static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix_len, int depth,
                         const char *s, size_t n)
 {
@@ -1624,14 +1672,24 @@ static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix
         cx->typed = 1;
         return 0;                            /* a parameter names nothing */
     }
+    struct seg_memo *m = n <= SEG_MEMO_MAX ? seg_memo(t, s, n) : NULL;
+    if (m && m->len == n && memcmp(m->seg, s, n) == 0) {
+        if (m->kind == SM_LITERAL)
+            return emit_literal(t, cx, prefix_len, depth, s, n, m->collapse_ok, m->usable);
+        put_literal(t, s, n);
+        return m->usable;
+    }
     if (is_version(s, n)) {
         put_literal(t, s, n);
+        seg_remember(m, s, n, SM_VERSION, 0, 0);
         return 0;                            /* v1 names nothing: /v1/42 -> {id} */
     }
     unsigned wf = w_flags(t, s, n);
     if (wf & W_KEEP) {
         put_literal(t, s, n);
-        return parent_usable(s, n);          /* /token/{tokenId} */
+        int usable = parent_usable(s, n);    /* /token/{tokenId} */
+        seg_remember(m, s, n, SM_KEEP, usable, 0);
+        return usable;
     }
     size_t x = ext_offset(s, n);
     int stem_version = x < n && is_version(s, x);
@@ -1662,10 +1720,9 @@ static int emit_segment(struct ar_templater *t, struct segctx *cx, size_t prefix
             return 0;
         }
     }
-    if (depth >= 1 && !stem_version && !(sf & W_KEEP) && collapse_child(t, cx, prefix_len, depth, s, n))
-        return 0;
-    put_literal(t, s, n);
-    return parent_usable(s, n);
+    int collapse_ok = !stem_version && !(sf & W_KEEP), usable = parent_usable(s, n);
+    seg_remember(m, s, n, SM_LITERAL, usable, collapse_ok);
+    return emit_literal(t, cx, prefix_len, depth, s, n, collapse_ok, usable);
 }
 
 /* ------------------------------------------------------------ patterns */
@@ -1908,6 +1965,8 @@ static void set_host(struct ar_templater *t, const char *host)
     size_t n = host ? strlen(host) : 0;
     if (n > HOST_MAX)
         n = HOST_MAX;
+    if (n == t->hostlen && memcmp(t->host, host, n) == 0)
+        return;                              /* the catalog's hosts are lower-case */
     for (size_t i = 0; i < n; i++)
         t->host[i] = (char)c_tolower((unsigned char)host[i]);
     t->host[n] = '\0';

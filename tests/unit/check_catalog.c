@@ -195,6 +195,24 @@ START_TEST(test_host_normalized)
     ck_assert_uint_eq(AR_GET(&ctr, host_invalid), 14);
     ck_assert_uint_eq(find("(invalid)", "GET", "/health")->hits, 14);
     ck_assert_uint_eq(ar_catalog_count(cat), 4);
+
+    /* the exact forms (the port written again without leading zeros) */
+    static const char *const norm[][2] = {
+        { "H.Test:08080", "h.test:8080" }, { "[::1]:0443", "[::1]:443" },
+        { "x:65535", "x:65535" }, { "x:1", "x:1" }, { "X_Y-Z.", "x_y-z" }, { "", "" },
+        { "[AbCd::1]", "[abcd::1]" }, { "x:65536", NULL }, { "\xc3\xa9.test", NULL },
+        { "[::g]", NULL }, { "x:8a", NULL },
+    };
+    for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++) {
+        char out[AR_HOST_MAX + 1];
+        int rc = ar_host_norm(norm[i][0], out, sizeof(out));
+        if (!norm[i][1]) {
+            ck_assert_msg(rc == -1, "%s: %s", norm[i][0], out);
+            continue;
+        }
+        ck_assert_int_eq(rc, 0);
+        ck_assert_str_eq(out, norm[i][1]);
+    }
 }
 END_TEST
 
