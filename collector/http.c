@@ -405,8 +405,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
-/* f (n bytes) is lit, a lower-case name of letters and '-', in any case:
- * inlined with the literal's length known, the loop unrolls. */
+/* f (n bytes) is lit, a lower-case name of letters and '-', in any case. */
 static inline int name_is(const char *f, size_t n, const char *lit, size_t ln)
 {
     if (n != ln)
@@ -430,19 +429,20 @@ static int on_header_field_complete(llhttp_t *p)
     while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
         n--;
 #define IS(s) name_is(f, n, s, sizeof(s) - 1)
-    if (IS("host"))
-        d->which = H_HOST;
-    else if (IS("content-type"))
-        d->which = H_CTYPE;
-    else if (IS("authorization") || IS("proxy-authorization"))
-        d->which = H_AUTHZ;
-    else if (IS("cookie"))
-        d->which = H_COOKIE;
-    else if (IS("x-api-key") || IS("api-key") || IS("apikey") || IS("x-apikey") ||
-             IS("x-auth-token") || IS("x-api-token"))
-        d->which = H_APIKEY;
-    else
-        d->which = H_OTHER;
+    enum hdr w = H_OTHER;
+    switch (n) {        /* by length first: most names are none of these */
+    case 4:  w = IS("host") ? H_HOST : H_OTHER; break;
+    case 6:  w = IS("cookie") ? H_COOKIE : IS("apikey") ? H_APIKEY : H_OTHER; break;
+    case 7:  w = IS("api-key") ? H_APIKEY : H_OTHER; break;
+    case 8:  w = IS("x-apikey") ? H_APIKEY : H_OTHER; break;
+    case 9:  w = IS("x-api-key") ? H_APIKEY : H_OTHER; break;
+    case 11: w = IS("x-api-token") ? H_APIKEY : H_OTHER; break;
+    case 12: w = IS("content-type") ? H_CTYPE : IS("x-auth-token") ? H_APIKEY : H_OTHER; break;
+    case 13: w = IS("authorization") ? H_AUTHZ : H_OTHER; break;
+    case 19: w = IS("proxy-authorization") ? H_AUTHZ : H_OTHER; break;
+    default: break;
+    }
+    d->which = w;
 #undef IS
     d->field_len = 0;
     d->val_len = 0;
@@ -477,6 +477,8 @@ static void set_auth(struct hdir *d, const char *w, int rank)
 static int on_header_value_complete(llhttp_t *p)
 {
     struct hdir *d = D(p);
+    if (d->which == H_OTHER)
+        return 0;                            /* nothing was kept (val_len is 0) */
     switch (d->which) {
     case H_HOST:
         if (!d->has_host) {
