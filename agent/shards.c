@@ -147,32 +147,19 @@ static uint8_t *reserve(struct shard *s, size_t n)
     return p;
 }
 
-static size_t str_size(const char *v)
-{
-    return 4 + (v ? strlen(v) + 1 : 0);
-}
-
-static uint8_t *put_str(uint8_t *p, const char *v)
-{
-    uint32_t n = v ? (uint32_t)strlen(v) : NO_STRING;
-    memcpy(p, &n, 4);
-    p += 4;
-    if (v) {
-        memcpy(p, v, (size_t)n + 1);
-        p += n + 1;
-    }
-    return p;
-}
-
-/* A record: kind (1 byte), seq (8), ts (8), status (4), then its strings. */
+/* A record: kind (1 byte), seq (8), ts (8), status (4), then its strings,
+ * each as a length (4; NO_STRING for NULL) and its bytes with their NUL. */
 #define REC_HEAD 21
 
 static void put_record(struct shard *s, int kind, double ts, int status,
                        const char *const *str, int nstr)
 {
+    uint32_t len[X_STRINGS];
     size_t need = REC_HEAD;
-    for (int i = 0; i < nstr; i++)
-        need += str_size(str[i]);
+    for (int i = 0; i < nstr; i++) {
+        len[i] = str[i] ? (uint32_t)strlen(str[i]) : NO_STRING;
+        need += 4 + (str[i] ? (size_t)len[i] + 1 : 0);
+    }
     uint8_t *p = reserve(s, need);
     uint64_t seq = s->finishing ? SEQ_END : ar_collector_packets(s->col);
     int32_t st = status;
@@ -181,8 +168,14 @@ static void put_record(struct shard *s, int kind, double ts, int status,
     memcpy(p + 9, &ts, 8);
     memcpy(p + 17, &st, 4);
     p += REC_HEAD;
-    for (int i = 0; i < nstr; i++)
-        p = put_str(p, str[i]);
+    for (int i = 0; i < nstr; i++) {
+        memcpy(p, &len[i], 4);
+        p += 4;
+        if (str[i]) {
+            memcpy(p, str[i], (size_t)len[i] + 1);
+            p += len[i] + 1;
+        }
+    }
 }
 
 static void shard_exchange(const struct ar_exchange *x, void *ud)

@@ -278,19 +278,26 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 33);
 }
 
-/* The same shard for both directions: the two (address, port) ends are
- * mixed apart and added, which does not depend on their order. */
+/* One (address, port) end, keyed. IPv4: the address fills the low 4 bytes
+ * of the first word (the rest is zero), so the port fits beside it and one
+ * mix does; IPv6 mixes both halves. */
+static uint64_t end_hash(const struct ar_collector *c, int family, const uint8_t a[16],
+                         uint16_t port)
+{
+    uint64_t lo, hi;
+    memcpy(&lo, a, 8);
+    if (family == 4)
+        return mix64((lo | (uint64_t)port << 32) ^ c->shard_seed);
+    memcpy(&hi, a + 8, 8);
+    return mix64(lo ^ c->shard_seed) ^ mix64(hi + port);
+}
+
+/* The same shard for both directions: the two ends are mixed apart and
+ * added, which does not depend on their order. */
 static unsigned shard_of(const struct ar_collector *c, const struct ar_pkt *p)
 {
-    uint64_t end[2];
-    for (int i = 0; i < 2; i++) {
-        const uint8_t *a = i ? p->dst : p->src;
-        uint64_t lo, hi;
-        memcpy(&lo, a, 8);
-        memcpy(&hi, a + 8, 8);
-        end[i] = mix64(lo ^ c->shard_seed) ^ mix64(hi + (i ? p->dport : p->sport));
-    }
-    uint64_t h = mix64(end[0] + end[1]);
+    uint64_t h = mix64(end_hash(c, p->family, p->src, p->sport) +
+                       end_hash(c, p->family, p->dst, p->dport));
     return (unsigned)(((h >> 32) * c->nshards) >> 32);
 }
 

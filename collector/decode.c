@@ -671,10 +671,11 @@ static int fast_eth_ipv4_tcp(const uint8_t *p, uint32_t caplen, struct ar_pkt *o
     size_t hl = (size_t)(tcp[12] >> 4) * 4;
     if (hl < 20 || hl > tot - 20)
         return 0;
-    memset(o, 0, sizeof(*o));
-    o->family = 4;
+    o->family = 4;              /* every field is set: no memset of the whole */
     memcpy(o->src, ip + 12, 4);
+    memset(o->src + 4, 0, 12);
     memcpy(o->dst, ip + 16, 4);
+    memset(o->dst + 4, 0, 12);
     o->sport = be16(tcp);
     o->dport = be16(tcp + 2);
     o->seq = be32(tcp + 4);
