@@ -48,9 +48,9 @@ int ar_store_outbox_add(struct ar_store *s, const char *event, const char *team,
     if (sqlite3_get_autocommit(db) || !ar_store_writable(s) || !event || !*event ||
         !json_payload)
         return -1;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO outbox(created,event,team,payload)"
-                           " VALUES(?1,?2,?3,?4)", -1, &st, NULL) != SQLITE_OK)
+    static const char sql[] = "INSERT INTO outbox(created,event,team,payload) VALUES(?1,?2,?3,?4)";
+    sqlite3_stmt *st = ar_store_cached(s, sql);
+    if (!st)
         return -1;
     sqlite3_bind_double(st, 1, wall_now());
     sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
@@ -58,7 +58,7 @@ int ar_store_outbox_add(struct ar_store *s, const char *event, const char *team,
         sqlite3_bind_text(st, 3, team, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, json_payload, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -69,13 +69,16 @@ static const char *const optional_cols[] = { "state", "owner", "owner_source", "
 int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char *event,
                              const char *previous_json)
 {
-    sqlite3 *db = ar_store_db(s);
+    static const char sql_row[] = "SELECT * FROM endpoint WHERE id=?1",
+        sql_status[] = "SELECT code,count FROM endpoint_status WHERE endpoint_id=?1 ORDER BY code",
+        sql_value[] = "SELECT value FROM endpoint_value WHERE endpoint_id=?1 AND kind=?2"
+                      " ORDER BY value";
     sqlite3_stmt *st = NULL;
     struct ar_json j;
     char team[256] = "", ts[40];
     int ret = -1;
     ar_json_init(&j);
-    if (sqlite3_prepare_v2(db, "SELECT * FROM endpoint WHERE id=?1", -1, &st, NULL) != SQLITE_OK)
+    if (!(st = ar_store_cached(s, sql_row)))
         goto out;
     sqlite3_bind_int64(st, 1, endpoint_id);
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -113,13 +116,11 @@ int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char
                 ar_strlcpy(team, ctext(st, c), sizeof(team));
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
+    sqlite3_reset(st);
 
     ar_json_key(&j, "statuses");
     ar_json_obj_open(&j);
-    if (sqlite3_prepare_v2(db, "SELECT code,count FROM endpoint_status WHERE endpoint_id=?1"
-                           " ORDER BY code", -1, &st, NULL) != SQLITE_OK)
+    if (!(st = ar_store_cached(s, sql_status)))
         goto out;
     sqlite3_bind_int64(st, 1, endpoint_id);
     int rc;
@@ -135,16 +136,14 @@ int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char
     }
     if (rc != SQLITE_DONE)
         goto out;
-    sqlite3_finalize(st);
-    st = NULL;
+    sqlite3_reset(st);
     ar_json_obj_close(&j);
 
     /* Names only: auth scheme words, query parameter names, content types. */
     static const char *const kinds[][2] = {
         { "auth", "auth" }, { "query", "query" }, { "req_ct", "request_content_types" },
         { "resp_ct", "response_content_types" } };
-    if (sqlite3_prepare_v2(db, "SELECT value FROM endpoint_value WHERE endpoint_id=?1"
-                           " AND kind=?2 ORDER BY value", -1, &st, NULL) != SQLITE_OK)
+    if (!(st = ar_store_cached(s, sql_value)))
         goto out;
     for (size_t k = 0; k < AR_ARRAY_LEN(kinds); k++) {
         sqlite3_reset(st);
@@ -165,7 +164,8 @@ int ar_outbox_endpoint_event(struct ar_store *s, int64_t endpoint_id, const char
     ar_json_obj_close(&j);
     ret = ar_store_outbox_add(s, event, team, j.buf);
 out:
-    sqlite3_finalize(st);
+    if (st)
+        sqlite3_reset(st);
     ar_json_free(&j);
     return ret;
 }

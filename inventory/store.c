@@ -250,6 +250,10 @@ struct ar_store {
     size_t ntouched, touchedcap;
     int corrupt;                /* an operation met SQLITE_CORRUPT / SQLITE_NOTADB */
     char corrupt_why[600];      /* ... what it was doing */
+    struct {                    /* ar_store_cached: by the address of their SQL */
+        const char *sql;
+        sqlite3_stmt *st;
+    } cached[8];
 };
 
 /* ---- errors ----------------------------------------------------------- */
@@ -360,6 +364,26 @@ static sqlite3_stmt *stmt(struct ar_store *s, int id)
     return s->st[id];
 }
 
+sqlite3_stmt *ar_store_cached(struct ar_store *s, const char *sql)
+{
+    size_t i = 0;
+    while (i < AR_ARRAY_LEN(s->cached) && s->cached[i].sql && s->cached[i].sql != sql)
+        i++;
+    if (i < AR_ARRAY_LEN(s->cached) && s->cached[i].sql == sql) {
+        sqlite3_reset(s->cached[i].st);
+        sqlite3_clear_bindings(s->cached[i].st);
+        return s->cached[i].st;
+    }
+    sqlite3_stmt *st;
+    /* full: more call sites than slots, a mistake any test of the store shows */
+    if (i == AR_ARRAY_LEN(s->cached) ||
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return NULL;
+    s->cached[i].sql = sql;
+    s->cached[i].st = st;
+    return st;
+}
+
 /* Step a statement that returns no row we need; resets it. */
 static int step_done(sqlite3_stmt *st)
 {
@@ -443,6 +467,8 @@ void ar_store_close(struct ar_store *s)
         return;
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    for (size_t i = 0; i < AR_ARRAY_LEN(s->cached); i++)
+        sqlite3_finalize(s->cached[i].st);
     sqlite3_close(s->db);
     for (size_t i = 0; i < s->ntls; i++)
         free(s->tls[i].name);

@@ -9,6 +9,10 @@
 #include "store.h"
 
 sqlite3 *ar_store_db(struct ar_store *s);
+/* A statement prepared once per store for sql, a string constant (its
+ * address is the key; at most 8 of them), reset and unbound: the caller
+ * resets it when done, never finalizes it. NULL on error. */
+sqlite3_stmt *ar_store_cached(struct ar_store *s, const char *sql);
 const char *ar_store_path(const struct ar_store *s);
 int ar_store_writable(const struct ar_store *s);
 /* "PATH: what: sqlite message" in err, or the corrupt message (and the
