@@ -38,9 +38,10 @@ enum hdr { H_OTHER, H_HOST, H_CTYPE, H_AUTHZ, H_COOKIE, H_APIKEY };
 
 struct pending {              /* a request waiting for its response */
     char method[TOK_MAX + 1];
-    char *host;                 /* NULL: no Host */
-    char *path;
-    char *query;                /* names joined by '&'; NULL: none */
+    char *strs;                 /* one allocation: what host, path and query point to */
+    const char *host;           /* NULL: no Host */
+    const char *path;
+    const char *query;          /* names joined by '&'; NULL: none */
     char req_ct[CT_MAX];
     const char *auth;
     double ts;
@@ -68,7 +69,7 @@ struct hdir {
     double msg_ts;
     char method[TOK_MAX + 1];
     char *url;              /* request-target, from our own line parse */
-    size_t url_len;
+    size_t url_len, url_cap;
     int pushed;             /* the current request is queued */
     enum hdr which;
     char field[FIELD_MAX + 1];
@@ -117,6 +118,10 @@ static const char *const known_methods[] = {
 /* The llhttp spelling of a known method (any case), or NULL. */
 static const char *known_method(const char *m)
 {
+    /* most requests: their exact spelling, first */
+    for (size_t i = 0; i < 5; i++)
+        if (!strcmp(known_methods[i], m))
+            return known_methods[i];
     for (size_t i = 0; i < AR_ARRAY_LEN(known_methods); i++)
         if (ar_strcaseeq(known_methods[i], m))
             return known_methods[i];
@@ -169,9 +174,8 @@ static struct pending *q_front(struct ar_http *h)
 static void q_pop(struct ar_http *h)
 {
     struct pending *p = &h->q[h->qhead];
-    free(p->host);
-    free(p->path);
-    free(p->query);
+    free(p->strs);
+    p->strs = NULL;
     p->host = p->path = p->query = NULL;
     h->qhead = (h->qhead + 1) % h->qcap;
     h->qlen--;
@@ -256,12 +260,15 @@ static int bare_name(const char *k, size_t n)
     return 1;
 }
 
-/* Split the request-target into path and query parameter names. */
+/* The request-target split into host (absolute-form), path and query
+ * parameter names, and the request's strings put in one allocation. */
 static void split_target(struct hdir *d, struct pending *rq)
 {
     const char *u = d->url ? d->url : "";
     size_t n = d->url_len;
     size_t start = 0;
+    const char *host = d->has_host ? d->host : NULL;
+    char ahost[HOST_MAX];
 
     /* absolute-form: http://authority/path or https://... (only at the start:
      * "/?u=http://x/" is origin-form with a query) */
@@ -278,33 +285,19 @@ static void split_target(struct hdir *d, struct pending *rq)
             }
         /* the target's authority wins over a Host header (RFC 9112 3.2.2) */
         if (e > a) {
-            char host[HOST_MAX];
-            host_copy(host, sizeof(host), u + a, e - a);
-            free(rq->host);
-            rq->host = ar_xstrdup(host);
+            host_copy(ahost, sizeof(ahost), u + a, e - a);
+            host = ahost;
         }
         start = e;
     }
     size_t q = start;
     while (q < n && u[q] != '?' && u[q] != '#')
         q++;
-    if (q == start && start > 0)
-        rq->path = ar_xstrdup("/");
-    else if (!memchr(u + start, ';', q - start) && !memchr(u + start, '%', q - start))
-        rq->path = ar_xstrndup(u + start, q - start);
-    else {
-        /* path parameters (";jsessionid=...", ";color=red") are values */
-        rq->path = ar_xmalloc(q - start + 2);
-        if (ar_path_cut_params(u + start, q - start, rq->path) != q - start)
-            AR_INC(d->h->env.ctr, path_params_dropped);
-    }
 
-    if (q >= n || u[q] != '?')
-        return;
     char qb[QUERY_MAX];
     size_t qlen = 0, names = 0;
     size_t i = q + 1;
-    while (i < n && u[i] != '#') {
+    while (q < n && u[q] == '?' && i < n && u[i] != '#') {
         size_t s = i;
         while (i < n && u[i] != '&' && u[i] != '=' && u[i] != '#')
             i++;
@@ -348,8 +341,34 @@ static void split_target(struct hdir *d, struct pending *rq)
         qlen += nl;
         names++;
     }
-    if (qlen)
-        rq->query = ar_xstrndup(qb, qlen);
+
+    size_t hl = host ? strlen(host) + 1 : 0, pl = q - start;
+    char *o = rq->strs = ar_xmalloc(hl + pl + 2 + (qlen ? qlen + 1 : 0));
+    if (host) {
+        memcpy(o, host, hl);
+        rq->host = o;
+        o += hl;
+    }
+    rq->path = o;
+    if (pl == 0 && start > 0) {
+        memcpy(o, "/", 2);
+        o += 2;
+    } else if (!memchr(u + start, ';', pl) && !memchr(u + start, '%', pl)) {
+        memcpy(o, u + start, pl);
+        o[pl] = '\0';
+        o += pl + 1;
+    } else {
+        /* path parameters (";jsessionid=...", ";color=red") are values */
+        size_t cut = ar_path_cut_params(u + start, pl, o);
+        if (cut != pl)
+            AR_INC(d->h->env.ctr, path_params_dropped);
+        o += cut + 1;
+    }
+    if (qlen) {
+        memcpy(o, qb, qlen);
+        o[qlen] = '\0';
+        rq->query = o;
+    }
 }
 
 /* ---- llhttp callbacks --------------------------------------------------- */
@@ -536,8 +555,6 @@ static struct pending *push_request(struct hdir *d)
     struct pending *rq = q_push(h);
     d->pushed = 1;
     ar_strlcpy(rq->method, d->method, sizeof(rq->method));
-    if (d->has_host)
-        rq->host = ar_xstrdup(d->host);
     ar_strlcpy(rq->req_ct, d->ctype, sizeof(rq->req_ct));
     rq->auth = d->auth;
     rq->ts = d->msg_ts;
@@ -792,8 +809,13 @@ static int begin_request_line(struct hdir *d, const char *line, size_t n)
         if (ul > max)
             ul = max;
     }
-    free(d->url);
-    d->url = ar_xstrndup(line + ts, ul);
+    if (ul + 1 > d->url_cap) {     /* one buffer per direction, grown to the longest */
+        d->url_cap = ul + 1 > 256 ? ul + 1 : 256;
+        free(d->url);
+        d->url = ar_xmalloc(d->url_cap);
+    }
+    memcpy(d->url, line + ts, ul);
+    d->url[ul] = '\0';
     d->url_len = ul;
 
     const char *m = known_method(d->method);
