@@ -305,6 +305,7 @@ struct ctab {
 /* ------------------------------------------------------------ templater */
 
 struct ar_templater {
+    uint64_t gen;            /* ar_templater_generation() */
     uint64_t max_children;
     uint64_t max_tracked;
     uint64_t max_depth;      /* deepest parent (in segments) the collapse tracks */
@@ -463,6 +464,7 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
         return -1;
     memset(t->pn, 0, sizeof(t->pn));         /* names depend on the words */
     memset(t->sm, 0, sizeof(t->sm));         /* and so do literals */
+    t->gen++;
     /* the whole file at once (Debian's list is 1 MB): fgets was a third of it */
     char *buf = NULL;
     size_t len = 0, cap = 0, got;
@@ -1514,6 +1516,7 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
          * find them; counted once per path */
         if (!cx->too_deep)
             AR_INC(t->ctr, limit_max_collapse_depth);
+        t->gen++;               /* a limit hit: the call had an effect */
         cx->too_deep = 1;
         return 0;
     }
@@ -1536,6 +1539,7 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
     if (!e) {
         if (t->ct.tracked >= t->max_tracked) {
             AR_INC(t->ctr, limit_max_tracked_children);
+            t->gen++;
             return 0;
         }
         e = ct_insert(t, &k);
@@ -1561,6 +1565,7 @@ static int collapse_child(struct ar_templater *t, struct segctx *cx, size_t pref
         else
             nl = (size_t)snprintf(name, sizeof(name), "slug");
         ct_set_collapsed(e, name, nl);
+        t->gen++;
         AR_INC(t->ctr, limit_max_children);
         cx->ret = 1;
         ct_purge_below(t, e);
@@ -1950,12 +1955,23 @@ static const char *tset_match(const struct ar_templater *t, const struct tset *t
 
 int ar_templater_pin(struct ar_templater *t, const char *host, const char *pattern)
 {
-    return t ? tset_add(&t->pins, host, pattern) : -1;
+    if (!t)
+        return -1;
+    t->gen++;
+    return tset_add(&t->pins, host, pattern);
 }
 
 int ar_templater_add_spec(struct ar_templater *t, const char *host, const char *tmpl)
 {
-    return t ? tset_add(&t->specs, host, tmpl) : -1;
+    if (!t)
+        return -1;
+    t->gen++;
+    return tset_add(&t->specs, host, tmpl);
+}
+
+uint64_t ar_templater_generation(const struct ar_templater *t)
+{
+    return t ? t->gen : 0;
 }
 
 /* ------------------------------------------------------------- seeding */
@@ -1998,6 +2014,7 @@ void ar_templater_seed_collapse(struct ar_templater *t, const char *host, const 
     else if (!e->collapsed && t->ct.tracked)
         t->ct.tracked--;                     /* it no longer counts as tracked */
     ct_set_collapsed(e, child_tmpl + 1, (size_t)(close - child_tmpl - 1));
+    t->gen++;
 }
 
 int ar_templater_collapse_iter(struct ar_templater *t, size_t *pos, const char **host,

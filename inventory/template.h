@@ -64,6 +64,13 @@ void ar_templater_seed_collapse(struct ar_templater *t, const char *host, const 
 int ar_template(struct ar_templater *t, const char *host, const char *path,
                 char *out, size_t outsz, const char **rule);
 
+/* A number that changes whenever a path may template differently than it did
+ * before (a collapse made or seeded, a pin, a spec template, a word list) and
+ * whenever a call bumps a limit counter. A call that left it unchanged can be
+ * taken as done: the same (host, path) gives the same result again, and
+ * templating it again would change nothing, until the number changes. */
+uint64_t ar_templater_generation(const struct ar_templater *t);
+
 /* Iterate collapsed parents (for persisting them). Returns 0 at the end. */
 int ar_templater_collapse_iter(struct ar_templater *t, size_t *pos, const char **host,
                                const char **parent, const char **child_tmpl);

@@ -474,6 +474,70 @@ START_TEST(test_collapse_retemplates_held)
 }
 END_TEST
 
+/* Repeated exchanges are taken from the catalog's memo of (Host, method,
+ * path): a repeat after a collapse must land on the collapsed endpoint (the
+ * one it memorized was merged and freed), one after a pin on the pinned
+ * template, and an invalid host counts at every exchange. */
+START_TEST(test_repeats_across_changes)
+{
+    static const char *const kids[] = { "item-alpha", "item-bravo", "item-charlie",
+        "item-delta", "item-echo" };
+    lim.max_children = 4;
+    ar_catalog_free(cat);
+    ar_templater_free(tp);
+    tp = ar_templater_new(&lim, &ctr);
+    cat = ar_catalog_new(&lim, &ctr, tp);
+    char path[128];
+    struct ar_exchange x = xch(1.0, "GET", "Shop.Test", "/", 200);
+    for (size_t i = 0; i < 4; i++) {             /* below the bound: literal, twice each */
+        snprintf(path, sizeof(path), "/catalog/%s", kids[i]);
+        x.path = path;
+        ar_catalog_add(cat, &x);
+        ar_catalog_add(cat, &x);
+    }
+    ck_assert_uint_eq(ar_catalog_count(cat), 4);
+    ck_assert_uint_eq(find("shop.test", "GET", "/catalog/item-alpha")->hits, 2);
+    snprintf(path, sizeof(path), "/catalog/%s", kids[4]);   /* the fifth: collapse */
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(ar_catalog_count(cat), 1);
+    x.path = "/catalog/item-alpha";                          /* memorized before it */
+    ar_catalog_add(cat, &x);
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(ar_catalog_count(cat), 1);
+    size_t pos = 0;
+    struct ar_endpoint *c = ar_catalog_iter(cat, &pos);
+    ck_assert_ptr_nonnull(strchr(c->tmpl, '{'));
+    ck_assert_uint_eq(c->hits, 11);
+    ck_assert_str_eq(c->rule, "collapse");
+
+    x.path = "/orders/open";
+    ar_catalog_add(cat, &x);
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(find("shop.test", "GET", "/orders/open")->hits, 2);
+    ck_assert_int_eq(ar_templater_pin(tp, NULL, "/orders/{state}"), 0);
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(find("shop.test", "GET", "/orders/open")->hits, 2);
+    ck_assert_uint_eq(find("shop.test", "GET", "/orders/{state}")->hits, 1);
+    ck_assert_str_eq(find("shop.test", "GET", "/orders/{state}")->rule, "pin");
+
+    uint64_t before = AR_GET(&ctr, host_invalid);
+    x.host = "bad host";
+    x.path = "/health";
+    for (int i = 0; i < 3; i++)
+        ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(AR_GET(&ctr, host_invalid), before + 3);
+    ck_assert_uint_eq(find("(invalid)", "GET", "/health")->hits, 3);
+    x.method = "POST";                          /* another method, same host and path */
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(find("(invalid)", "POST", "/health")->hits, 1);
+    ar_catalog_clear(cat);                      /* a flush: nothing memorized survives */
+    x.method = "GET";
+    ar_catalog_add(cat, &x);
+    ck_assert_uint_eq(ar_catalog_count(cat), 1);
+    ck_assert_uint_eq(find("(invalid)", "GET", "/health")->hits, 1);
+}
+END_TEST
+
 static Suite *catalog_suite(void)
 {
     Suite *s = suite_create("catalog");
@@ -490,6 +554,7 @@ static Suite *catalog_suite(void)
     tcase_add_test(tc, test_hll_error_over_sets);
     tcase_add_test(tc, test_merge);
     tcase_add_test(tc, test_collapse_retemplates_held);
+    tcase_add_test(tc, test_repeats_across_changes);
     suite_add_tcase(s, tc);
     return s;
 }
