@@ -328,7 +328,7 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
     struct ar_hash_key seed;
     ar_hash_key_random(&seed);
     sh.s = ar_xcalloc(n, sizeof(*sh.s));
-    sh.feed = ar_capture_feed_new(n);
+    sh.feed = ar_capture_feed_new(n, seed.k0);
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.more, NULL);
     pthread_cond_init(&sh.start, NULL);

@@ -107,7 +107,7 @@ int ar_capture_files_fed(struct ar_collector *c, struct ar_capture_feed *f, unsi
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles, const char *filter,
                      char *err, size_t errsz)
 {
-    struct ar_capture_feed *f = ar_capture_feed_new(1);
+    struct ar_capture_feed *f = ar_capture_feed_new(1, 0);
     int rc = ar_capture_files_fed(c, f, 0, files, nfiles, filter, err, errsz);
     ar_capture_feed_leave(f, 0);
     ar_capture_feed_free(f);

@@ -8,6 +8,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "http.h"
+#include "pcapfile.h"
 #include "reasm.h"
 
 enum app_kind { K_UNDECIDED, K_HTTP, K_TLS, K_OTHER };
@@ -281,24 +282,35 @@ static uint64_t mix64(uint64_t x)
 /* One (address, port) end, keyed. IPv4: the address fills the low 4 bytes
  * of the first word (the rest is zero), so the port fits beside it and one
  * mix does; IPv6 mixes both halves. */
-static uint64_t end_hash(const struct ar_collector *c, int family, const uint8_t a[16],
-                         uint16_t port)
+static uint64_t end_hash(uint64_t seed, int family, const uint8_t a[16], uint16_t port)
 {
     uint64_t lo, hi;
     memcpy(&lo, a, 8);
     if (family == 4)
-        return mix64((lo | (uint64_t)port << 32) ^ c->shard_seed);
+        return mix64((lo | (uint64_t)port << 32) ^ seed);
     memcpy(&hi, a + 8, 8);
-    return mix64(lo ^ c->shard_seed) ^ mix64(hi + port);
+    return mix64(lo ^ seed) ^ mix64(hi + port);
 }
 
 /* The same shard for both directions: the two ends are mixed apart and
  * added, which does not depend on their order. */
+static unsigned shard_index(uint64_t seed, unsigned n, const struct ar_pkt *p)
+{
+    uint64_t h = mix64(end_hash(seed, p->family, p->src, p->sport) +
+                       end_hash(seed, p->family, p->dst, p->dport));
+    return (unsigned)(((h >> 32) * n) >> 32);
+}
+
 static unsigned shard_of(const struct ar_collector *c, const struct ar_pkt *p)
 {
-    uint64_t h = mix64(end_hash(c, p->family, p->src, p->sport) +
-                       end_hash(c, p->family, p->dst, p->dport));
-    return (unsigned)(((h >> 32) * c->nshards) >> 32);
+    return shard_index(c->shard_seed, c->nshards, p);
+}
+
+unsigned ar_shard_of_frame(uint64_t seed, unsigned n, int dlt, const uint8_t *data,
+                           uint32_t caplen)
+{
+    struct ar_pkt p;
+    return ar_decode_fast(dlt, data, caplen, &p) ? shard_index(seed, n, &p) : AR_OWNER_ANY;
 }
 
 static void tick(struct ar_collector *c)
@@ -307,8 +319,10 @@ static void tick(struct ar_collector *c)
         c->hooks.on_tick(c->hooks.ud);
 }
 
+/* mine: the packet is known to be this shard's (its owner was found by the
+ * reader), so it is not hashed again */
 static void one_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
-                       uint32_t caplen, uint32_t wirelen)
+                       uint32_t caplen, uint32_t wirelen, int mine)
 {
     struct ar_pkt pkt;
     AR_INC(c->pctr, packets);
@@ -321,7 +335,7 @@ static void one_packet(struct ar_collector *c, int dlt, double ts, const uint8_t
         c->last_expire = ts;
     else if (ts - c->last_expire >= 1.0)
         ar_collector_expire(c, ts);
-    if (c->nshards && shard_of(c, &pkt) != c->shard)
+    if (c->nshards && !mine && shard_of(c, &pkt) != c->shard)
         return;
 
     int dir;
@@ -369,7 +383,29 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
                          uint32_t caplen, uint32_t wirelen)
 {
     c->npackets++;
-    one_packet(c, dlt, ts, data, caplen, wirelen);
+    one_packet(c, dlt, ts, data, caplen, wirelen, 0);
+    tick(c);
+}
+
+void ar_collector_packet_owned(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
+                               uint32_t caplen, uint32_t wirelen, unsigned owner)
+{
+    if (owner == AR_OWNER_ANY || !c->nshards || owner == c->shard) {
+        c->npackets++;
+        one_packet(c, dlt, ts, data, caplen, wirelen, owner == c->shard);
+        tick(c);
+        return;
+    }
+    /* another shard's plain TCP segment: what one_packet does with it, but
+     * the decode (which counts nothing on this frame) and the hash */
+    c->npackets++;
+    AR_INC(c->pctr, packets);
+    AR_ADD(c->pctr, bytes, wirelen);
+    c->now = ts;
+    if (c->last_expire < 0)
+        c->last_expire = ts;
+    else if (ts - c->last_expire >= 1.0)
+        ar_collector_expire(c, ts);
     tick(c);
 }
 

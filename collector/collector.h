@@ -63,7 +63,9 @@ int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles,
  * ar_capture_files_fed, and each block of a classic pcap file is read from
  * disk once for all of them. ar_capture_files is the same with one reader. */
 struct ar_capture_feed;
-struct ar_capture_feed *ar_capture_feed_new(unsigned n);
+/* seed: the one given to the n collectors' ar_collector_set_shard (unused
+ * when n is 1) */
+struct ar_capture_feed *ar_capture_feed_new(unsigned n, uint64_t seed);
 int ar_capture_files_fed(struct ar_collector *c, struct ar_capture_feed *f, unsigned k,
                          char *const *files, int nfiles, const char *filter, char *err,
                          size_t errsz);

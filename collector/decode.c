@@ -688,10 +688,15 @@ static int fast_eth_ipv4_tcp(const uint8_t *p, uint32_t caplen, struct ar_pkt *o
     return 1;
 }
 
+int ar_decode_fast(int dlt, const uint8_t *data, uint32_t caplen, struct ar_pkt *out)
+{
+    return dlt == LT_ETHERNET && data && fast_eth_ipv4_tcp(data, caplen, out);
+}
+
 enum ar_decode_rc ar_decode(int dlt, const uint8_t *data, uint32_t caplen,
                             struct ar_pkt *out, struct ar_counters *ctr)
 {
-    if (dlt == LT_ETHERNET && data && fast_eth_ipv4_tcp(data, caplen, out))
+    if (ar_decode_fast(dlt, data, caplen, out))
         return AR_DEC_TCP;
     return ar_decode_layers(dlt, data, caplen, out, ctr);
 }

@@ -424,13 +424,39 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
-/* f (n bytes) is lit, a lower-case name of letters and '-', in any case. */
+static inline uint64_t ld64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t ld32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* f (n bytes) is lit, a lower-case name of letters and '-', in any case: a
+ * word at a time, 0x20 set in every byte (it lower-cases letters and leaves
+ * '-' as it is; no other byte can then equal lit's). Inlined with a literal,
+ * its words are constants; the last word overlaps the one before it. */
 static inline int name_is(const char *f, size_t n, const char *lit, size_t ln)
 {
     if (n != ln)
         return 0;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8)
+            if ((ld64(f + i) | 0x2020202020202020ULL) != ld64(lit + i))
+                return 0;
+        return (ld64(f + n - 8) | 0x2020202020202020ULL) == ld64(lit + n - 8);
+    }
+    if (n >= 4)
+        return (ld32(f) | 0x20202020u) == ld32(lit) &&
+               (ld32(f + n - 4) | 0x20202020u) == ld32(lit + n - 4);
     for (size_t i = 0; i < n; i++)
-        if (((unsigned char)f[i] | (lit[i] == '-' ? 0 : 0x20)) != (unsigned char)lit[i])
+        if (((unsigned char)f[i] | 0x20) != (unsigned char)lit[i])
             return 0;
     return 1;
 }

@@ -40,6 +40,8 @@ struct slot {
     uint32_t snap;              /* and snapshot length */
     int ready;
     unsigned users;             /* readers still to walk it */
+    uint8_t *owner;             /* n > 1: each record's shard, or AR_OWNER_ANY */
+    size_t owner_cap;
     enum end end;               /* END_NONE: more of the file follows */
     char msg[512];              /* END_CUT: why; END_CORRUPT, END_ERROR: the error */
 };
@@ -48,6 +50,7 @@ struct ar_capture_feed {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     unsigned n, active, nslots;
+    uint64_t seed;              /* the shards' (ar_collector_set_shard) */
     struct slot *slots;
     uint64_t next_fill;         /* the next block to read */
     int filling;
@@ -94,9 +97,10 @@ static int dlt_of(uint32_t linktype)
     }
 }
 
-struct ar_capture_feed *ar_capture_feed_new(unsigned n)
+struct ar_capture_feed *ar_capture_feed_new(unsigned n, uint64_t seed)
 {
     struct ar_capture_feed *f = ar_xcalloc(1, sizeof(*f));
+    f->seed = seed;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->n = f->active = n ? n : 1;
@@ -114,8 +118,10 @@ void ar_capture_feed_free(struct ar_capture_feed *f)
         return;
     if (f->fd >= 0)
         close(f->fd);
-    for (unsigned i = 0; i < f->nslots; i++)
+    for (unsigned i = 0; i < f->nslots; i++) {
         free(f->slots[i].buf);
+        free(f->slots[i].owner);
+    }
     free(f->slots);
     free(f->next);
     pthread_cond_destroy(&f->cv);
@@ -204,7 +210,7 @@ static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
         have += (size_t)r;
         f->fpos += (uint64_t)r;
     }
-    size_t at = 0;
+    size_t at = 0, nrec = 0;
     while (have - at >= 16) {
         uint32_t caplen = rd32(s->buf + at + 8);
         if (caplen > MAX_SNAPLEN) {
@@ -222,6 +228,17 @@ static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
         }
         if (have - at - 16 < caplen)
             break;
+        /* with several shards, which one tracks it: found here once, not
+         * by every shard decoding every packet */
+        if (f->n > 1) {
+            if (nrec == s->owner_cap) {
+                s->owner_cap = s->owner_cap ? s->owner_cap * 2 : 4096;
+                s->owner = ar_xrealloc(s->owner, s->owner_cap);
+            }
+            s->owner[nrec] = (uint8_t)ar_shard_of_frame(f->seed, f->n, f->dlt, s->buf + at + 16,
+                                                        caplen > f->snap ? f->snap : caplen);
+        }
+        nrec++;
         at += 16 + caplen;
         f->rec++;
     }
@@ -303,18 +320,22 @@ void ar_capture_feed_leave(struct ar_capture_feed *f, unsigned k)
     pthread_mutex_unlock(&f->mu);
 }
 
-static void walk(struct ar_collector *c, const struct slot *s)
+static void walk(struct ar_collector *c, const struct slot *s, int shared)
 {
     const uint8_t *p = s->buf, *end = s->buf + s->len;
     int dlt = s->dlt, nsec = s->nsec;
     uint32_t snap = s->snap;
-    while (p < end) {
+    for (size_t i = 0; p < end; i++) {
         int32_t sec = (int32_t)rd32(p), frac = (int32_t)rd32(p + 4);
         uint32_t caplen = rd32(p + 8), len = rd32(p + 12);
         if (nsec)
             frac /= 1000; /* read at microsecond precision, as capture.c asks libpcap */
         double ts = (double)sec + (double)frac / 1e6;
-        ar_collector_packet(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len);
+        if (shared)
+            ar_collector_packet_owned(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len,
+                                      s->owner[i]);
+        else
+            ar_collector_packet(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len);
         p += 16 + caplen;
     }
 }
@@ -330,7 +351,7 @@ int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, char *const *
             release(f, k, s);
             return -1;
         }
-        walk(c, s);
+        walk(c, s, f->n > 1);
         enum end how = s->end;
         char msg[sizeof(s->msg)];
         if (how != END_NONE)

@@ -17,6 +17,16 @@
 int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, char *const *files,
                      struct ar_collector *c, char *err, size_t errsz);
 
+/* For the shared reader, from collector.c: the shard (0 .. n-1) of a frame
+ * that ar_decode_fast reads, or AR_OWNER_ANY for any other frame; and a
+ * packet with its owner known, which a shard that does not own it only
+ * counts and takes the time of (what ar_collector_packet would do with it). */
+#define AR_OWNER_ANY 255u
+unsigned ar_shard_of_frame(uint64_t seed, unsigned n, int dlt, const uint8_t *data,
+                           uint32_t caplen);
+void ar_collector_packet_owned(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
+                               uint32_t caplen, uint32_t wirelen, unsigned owner);
+
 /* The words of both readers for a record libpcap refuses: file, record
  * number (1-based), offset of its header, libpcap's reason. */
 #define AR_PCAP_CORRUPT_FMT "%s: record %llu at byte %llu: %s (the file is corrupt from there)"

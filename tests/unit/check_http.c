@@ -338,6 +338,44 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* The header names read (Host, Content-Type, the auth ones) in any case, and
+ * names of the same length one byte off, or with a '_' or a digit where a
+ * '-' or a letter is, that must not be taken for them. */
+START_TEST(test_header_names_any_case)
+{
+    static const struct { const char *name; const char *auth; int host, ctype; } cases[] = {
+        { "HOST", "none", 1, 0 }, { "hOsT", "none", 1, 0 }, { "Hosu", "none", 0, 0 },
+        { "Gost", "none", 0, 0 }, { "CONTENT-TYPE", "none", 0, 1 },
+        { "content-Type", "none", 0, 1 }, { "Content_Type", "none", 0, 0 },
+        { "Content-Typf", "none", 0, 0 }, { "Dontent-Type", "none", 0, 0 },
+        { "AUTHORIZATION", "bearer", 0, 0 }, { "Authorizatioo", "none", 0, 0 },
+        { "PROXY-AUTHORIZATION", "bearer", 0, 0 }, { "Proxy-Authorizatiom", "none", 0, 0 },
+        { "COOKIE", "cookie", 0, 0 }, { "Cookif", "none", 0, 0 },
+        { "APIKEY", "apikey", 0, 0 }, { "Api-Key", "apikey", 0, 0 },
+        { "X-ApiKey", "apikey", 0, 0 }, { "x-api-KEY", "apikey", 0, 0 },
+        { "X-Api-Ke1", "none", 0, 0 }, { "X-AUTH-TOKEN", "apikey", 0, 0 },
+        { "X-API-TOKEN", "apikey", 0, 0 }, { "X-API-TOKEM", "none", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ar_http *h = conn(0);
+        char req[512];
+        snprintf(req, sizeof(req), "GET /p HTTP/1.1\r\n%s: Bearer text/x-v.example\r\n\r\n",
+                 cases[i].name);
+        feed(h, 0, req);
+        feed(h, 1, "HTTP/1.1 204 No Content\r\n\r\n");
+        done(h);
+        ck_assert_int_eq(ngot, 1);
+        ck_assert_msg(!strcmp(got[0].auth, cases[i].auth), "%s: auth %s", cases[i].name,
+                      got[0].auth);
+        ck_assert_msg(got[0].has_host == cases[i].host, "%s: host %d", cases[i].name,
+                      got[0].has_host);
+        if (cases[i].host)
+            ck_assert_str_eq(got[0].host, "Bearer text/x-v.example");
+        ck_assert_str_eq(got[0].req_ct, cases[i].ctype ? "bearer text/x-v.example" : "");
+    }
+}
+END_TEST
+
 START_TEST(test_auth_words_and_privacy)
 {
     static const struct { const char *hdr, *word; } cases[] = {
@@ -624,6 +662,7 @@ int main(void)
     tcase_add_test(tc, test_one_sided);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_auth_words_and_privacy);
+    tcase_add_test(tc, test_header_names_any_case);
     tcase_add_test(tc, test_path_params_and_bare_query_values);
     tcase_add_test(tc, test_h2c_preface);
     tcase_add_test(tc, test_loose_request_lines);
