@@ -160,9 +160,22 @@ static uint64_t w_hash(const struct ar_hash_key *k, const char *s, size_t n)
         h = (h ^ m) * 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
     }
+    /* the last n - i bytes, little-endian, without reading past s + n: the
+     * last word overlapped with the one before, or two overlapping halves */
     uint64_t t = 0;
-    for (size_t j = 0; i + j < n; j++)
-        t |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
+    size_t r = n - i;
+    if (n >= 8 && r) {
+        memcpy(&t, s + n - 8, 8);
+        t >>= 8 * (8 - r);
+    } else if (r >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + r - 4, 4);
+        t = lo | (uint64_t)hi << (8 * (r - 4));
+    } else if (r) {
+        t = (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[r / 2] << (8 * (r / 2)) |
+            (uint64_t)(unsigned char)s[r - 1] << (8 * (r - 1));
+    }
     h = (h ^ t ^ k->k1) * 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 29;
     h *= 0xff51afd7ed558ccdULL;
@@ -487,8 +500,10 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
         ws->acap = ws->alen + len;
         ws->arena = ar_xrealloc(ws->arena, ws->acap);
     }
-    for (size_t i = 0; i < len; i++)         /* in place, once: no copy per word */
-        buf[i] = (char)c_tolower((unsigned char)buf[i]);
+    for (size_t i = 0; i < len; i++) {       /* in place, once; branch-free: vectorized */
+        unsigned char c = (unsigned char)buf[i];
+        buf[i] = (char)(c + ((unsigned char)(c - 'A') < 26 ? 32 : 0));
+    }
     /* Each word lands in a random slot of a table larger than the caches: its
      * slot is prefetched AHEAD words before the word is added. */
     enum { AHEAD = 16 };
