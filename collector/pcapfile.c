@@ -28,6 +28,10 @@
 #define MAX_SNAPLEN 262144u
 #define REC_MAX (16u + MAX_SNAPLEN)     /* the longest record */
 #define READ_SIZE (512u << 10)          /* bytes read into a block at once */
+/* Pages of the file the page cache has let go of are asked for this far
+ * ahead of the reads (POSIX_FADV_WILLNEED starts the reads and returns):
+ * without it, such a page is read from disk while the shards wait. */
+#define AHEAD_BYTES (16u << 20)
 
 enum end { END_NONE, END_OK, END_CUT, END_CORRUPT, END_LIBPCAP, END_ERROR };
 
@@ -61,6 +65,7 @@ struct ar_capture_feed {
     int dlt, nsec;
     uint32_t snap;
     uint64_t fpos;              /* file offset of the next byte read */
+    uint64_t ahead;             /* asked for up to here (POSIX_FADV_WILLNEED) */
     uint64_t rec;               /* records found so far */
     struct slot *carry_from;    /* the block whose tail starts the next one */
     size_t carry;
@@ -162,6 +167,7 @@ static int open_file(struct ar_capture_feed *f, struct slot *s, char *const *fil
         return 0;
     }
     posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    f->ahead = 0;
     f->nsec = magic == 0xa1b23c4du;
     f->dlt = dlt;
     f->snap = rd32(h + 16);
@@ -193,6 +199,10 @@ static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
     if (have)
         memcpy(s->buf, f->carry_from->buf + f->carry_from->len, have);
     uint64_t base = f->fpos - have;     /* file offset of s->buf[0] */
+    if (f->fpos + AHEAD_BYTES / 2 >= f->ahead) {
+        posix_fadvise(f->fd, (off_t)f->fpos, AHEAD_BYTES, POSIX_FADV_WILLNEED);
+        f->ahead = f->fpos + AHEAD_BYTES;
+    }
     int eof = 0;
     while (have < f->carry + READ_SIZE) {
         ssize_t r = pread(f->fd, s->buf + have, f->carry + READ_SIZE - have, (off_t)f->fpos);
