@@ -328,7 +328,7 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
     struct ar_hash_key seed;
     ar_hash_key_random(&seed);
     sh.s = ar_xcalloc(n, sizeof(*sh.s));
-    sh.feed = ar_capture_feed_new(n, seed.k0);
+    sh.feed = ar_capture_feed_new(n, seed.k0, files, nfiles);
     pthread_mutex_init(&sh.mu, NULL);
     pthread_cond_init(&sh.more, NULL);
     pthread_cond_init(&sh.start, NULL);
@@ -365,6 +365,12 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
             if (k == -1)
                 break;
             if (k == -2) {
+                /* nothing to deliver yet: read ahead for the shards instead */
+                pthread_mutex_unlock(&sh.mu);
+                int helped = ar_capture_feed_help(sh.feed);
+                pthread_mutex_lock(&sh.mu);
+                if (helped)
+                    continue;
                 sh.caller_waiting = 1;
                 pthread_cond_wait(&sh.more, &sh.mu);
                 sh.caller_waiting = 0;

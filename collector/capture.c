@@ -21,7 +21,7 @@ static int read_one(struct ar_collector *c, struct ar_capture_feed *f, unsigned 
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     /* a classic pcap file, unfiltered, is read once for every reader, without
      * libpcap's copies */
-    int inplace = c && !(filter && *filter) ? ar_pcapfile_read(f, k, i, files, c, err, errsz) : 0;
+    int inplace = c && !(filter && *filter) ? ar_pcapfile_read(f, k, i, c, err, errsz) : 0;
     if (inplace)
         return inplace < 0 ? -1 : 0;
     FILE *fp = fopen(file, "rb");
@@ -107,7 +107,7 @@ int ar_capture_files_fed(struct ar_collector *c, struct ar_capture_feed *f, unsi
 int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles, const char *filter,
                      char *err, size_t errsz)
 {
-    struct ar_capture_feed *f = ar_capture_feed_new(1, 0);
+    struct ar_capture_feed *f = ar_capture_feed_new(1, 0, files, nfiles);
     int rc = ar_capture_files_fed(c, f, 0, files, nfiles, filter, err, errsz);
     ar_capture_feed_leave(f, 0);
     ar_capture_feed_free(f);

@@ -64,11 +64,15 @@ int ar_capture_files(struct ar_collector *c, char *const *files, int nfiles,
  * disk once for all of them. ar_capture_files is the same with one reader. */
 struct ar_capture_feed;
 /* seed: the one given to the n collectors' ar_collector_set_shard (unused
- * when n is 1) */
-struct ar_capture_feed *ar_capture_feed_new(unsigned n, uint64_t seed);
+ * when n is 1); files are those every reader will be given. */
+struct ar_capture_feed *ar_capture_feed_new(unsigned n, uint64_t seed, char *const *files,
+                                            int nfiles);
 int ar_capture_files_fed(struct ar_collector *c, struct ar_capture_feed *f, unsigned k,
                          char *const *files, int nfiles, const char *filter, char *err,
                          size_t errsz);
+/* Any thread with nothing else to do (the consumer waiting for records):
+ * read the next block ahead if there is room for it. 1 if it did. */
+int ar_capture_feed_help(struct ar_capture_feed *f);
 /* Reader k is done, whatever ar_capture_files_fed returned: what it has not
  * read no longer waits for it. Then free the feed once every reader left. */
 void ar_capture_feed_leave(struct ar_capture_feed *f, unsigned k);

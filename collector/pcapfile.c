@@ -58,6 +58,9 @@ struct ar_capture_feed {
     struct slot *slots;
     uint64_t next_fill;         /* the next block to read */
     int filling;
+    int used;                   /* a reader has asked for a block */
+    char *const *files;
+    int nfiles;
     /* the file being read: touched by the filler only (one at a time) */
     int file;                   /* index of the next file to open, or of the open one */
     int fd;
@@ -102,15 +105,18 @@ static int dlt_of(uint32_t linktype)
     }
 }
 
-struct ar_capture_feed *ar_capture_feed_new(unsigned n, uint64_t seed)
+struct ar_capture_feed *ar_capture_feed_new(unsigned n, uint64_t seed, char *const *files,
+                                            int nfiles)
 {
     struct ar_capture_feed *f = ar_xcalloc(1, sizeof(*f));
     f->seed = seed;
+    f->files = files;
+    f->nfiles = nfiles;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->n = f->active = n ? n : 1;
-    /* one block per reader being walked, one being read */
-    f->nslots = f->n + 1;
+    /* one block per reader being walked, one being read, one read ahead */
+    f->nslots = f->n + 2;
     f->slots = ar_xcalloc(f->nslots, sizeof(*f->slots));
     f->next = ar_xcalloc(f->n, sizeof(*f->next));
     f->fd = -1;
@@ -147,9 +153,9 @@ static void end_file(struct ar_capture_feed *f, struct slot *s, enum end how)
 
 /* Open file f->file for the block s: 1 when it is read here, 0 when s says
  * the file is libpcap's (or could not be opened: END_ERROR). */
-static int open_file(struct ar_capture_feed *f, struct slot *s, char *const *files)
+static int open_file(struct ar_capture_feed *f, struct slot *s)
 {
-    f->name = files[f->file];
+    f->name = f->files[f->file];
     f->fd = open(f->name, O_RDONLY | O_CLOEXEC);
     if (f->fd < 0) {
         snprintf(s->msg, sizeof(s->msg), "%s: %s", f->name, strerror(errno));
@@ -182,7 +188,7 @@ static int open_file(struct ar_capture_feed *f, struct slot *s, char *const *fil
 
 /* Read the next block of the current file (opening it first) into s: whole
  * records only; the partial one at the end is carried into the next block. */
-static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
+static void fill(struct ar_capture_feed *f, struct slot *s)
 {
     s->len = 0;
     s->end = END_NONE;
@@ -190,7 +196,7 @@ static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
     s->file = f->file;
     if (!s->buf)
         s->buf = ar_xmalloc(REC_MAX + READ_SIZE);
-    if (f->fd < 0 && !open_file(f, s, files))
+    if (f->fd < 0 && !open_file(f, s))
         return;
     s->dlt = f->dlt;
     s->nsec = f->nsec;
@@ -271,32 +277,57 @@ static void fill(struct ar_capture_feed *f, struct slot *s, char *const *files)
     end_file(f, s, s->msg[0] ? END_CUT : END_OK);
 }
 
+/* Under f->mu, f->filling claimed: read block seq into s (the lock is let
+ * go meanwhile). */
+static void fill_locked(struct ar_capture_feed *f, struct slot *s, uint64_t seq)
+{
+    pthread_mutex_unlock(&f->mu);
+    fill(f, s);
+    pthread_mutex_lock(&f->mu);
+    s->seq = seq;
+    s->users = f->active;
+    s->ready = 1;
+    f->next_fill++;
+    f->filling = 0;
+    pthread_cond_broadcast(&f->cv);
+}
+
 /* Reader k's next block, read from the file if nobody has yet. */
-static struct slot *acquire(struct ar_capture_feed *f, unsigned k, char *const *files)
+static struct slot *acquire(struct ar_capture_feed *f, unsigned k)
 {
     uint64_t seq = f->next[k];
     struct slot *s = &f->slots[seq % f->nslots];
     pthread_mutex_lock(&f->mu);
+    f->used = 1;
     for (;;) {
         if (s->ready && s->seq == seq)
             break;
         if (!f->filling && f->next_fill == seq && !s->ready) {
             f->filling = 1;
-            pthread_mutex_unlock(&f->mu);
-            fill(f, s, files);
-            pthread_mutex_lock(&f->mu);
-            s->seq = seq;
-            s->users = f->active;
-            s->ready = 1;
-            f->next_fill++;
-            f->filling = 0;
-            pthread_cond_broadcast(&f->cv);
+            fill_locked(f, s, seq);
             break;
         }
         pthread_cond_wait(&f->cv, &f->mu);
     }
     pthread_mutex_unlock(&f->mu);
     return s;
+}
+
+int ar_capture_feed_help(struct ar_capture_feed *f)
+{
+    int did = 0;
+    pthread_mutex_lock(&f->mu);
+    uint64_t seq = f->next_fill;
+    struct slot *s = &f->slots[seq % f->nslots];
+    /* only once the readers read blocks (not with a filter), and not past
+     * the last file */
+    if (f->used && f->active && !f->filling && !s->ready && f->file < f->nfiles) {
+        f->filling = 1;
+        fill_locked(f, s, seq);
+        did = 1;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return did;
 }
 
 /* Under f->mu: reader k is through with s. */
@@ -350,11 +381,12 @@ static void walk(struct ar_collector *c, const struct slot *s, int shared)
     }
 }
 
-int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, char *const *files,
-                     struct ar_collector *c, char *err, size_t errsz)
+int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, struct ar_collector *c,
+                     char *err, size_t errsz)
 {
+    char *const *files = f->files;
     for (;;) {
-        struct slot *s = acquire(f, k, files);
+        struct slot *s = acquire(f, k);
         if (s->file != i) {
             /* cannot happen: every reader takes the files in order */
             snprintf(err, errsz, "%s: capture files read out of order", files[i]);

@@ -14,8 +14,8 @@
  * pkt_truncated, with a warning. A record longer than libpcap allows is a
  * corrupt file, as libpcap says: -1 with AR_PCAP_CORRUPT_FMT in err (the
  * packets before it were fed); so is a file that cannot be read. */
-int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, char *const *files,
-                     struct ar_collector *c, char *err, size_t errsz);
+int ar_pcapfile_read(struct ar_capture_feed *f, unsigned k, int i, struct ar_collector *c,
+                     char *err, size_t errsz);
 
 /* For the shared reader, from collector.c: the shard (0 .. n-1) of a frame
  * that ar_decode_fast reads, or AR_OWNER_ANY for any other frame; and a
