@@ -40,7 +40,8 @@ struct flow_app {
     uint32_t dpi_pkts;
     uint8_t kind;
     uint8_t tls_reported;
-    uint8_t no_http;        /* TLS: no HTTP/1 parsing on this flow */
+    uint8_t no_http;        /* TLS, or done: no HTTP/1 parsing on this flow */
+    uint8_t counted;        /* flows_http/flows_other counted, HTTP state gone */
 };
 
 /* "a.b.c.d:port" without inet_ntop and snprintf (once per side of every HTTP
@@ -132,11 +133,41 @@ static void on_gap(void *ud, int dir, uint32_t missing)
         ar_http_gap(a->http, dir, missing);
 }
 
+/* The connection's application is over: what it still holds is emitted,
+ * it is counted, and its HTTP state (2.6 KB) is freed, at the last FIN of a
+ * clean close rather than when the flow expires (closed flows wait
+ * flow_timeout_closed for late segments: most of a capture's flows). */
+static void app_done(struct ar_collector *c, struct flow_app *a)
+{
+    if (a->counted)
+        return;
+    a->counted = 1;
+    if (a->http) {
+        ar_http_end(a->http);
+        if (ar_http_seen(a->http))
+            AR_INC(c->ctr, flows_http);
+        else if (a->kind != K_TLS)
+            AR_INC(c->ctr, flows_other);
+        ar_http_free(a->http);
+        a->http = NULL;
+    } else if (a->kind != K_TLS) {
+        AR_INC(c->ctr, flows_other);
+    }
+    a->no_http = 1;
+    if (a->kind == K_UNDECIDED)
+        a->kind = K_OTHER;      /* late segments are not classified either */
+    ar_dpi_flow_free(a->dpi);
+    a->dpi = NULL;
+}
+
 static void on_fin(void *ud, int dir)
 {
     struct flow_app *a = ud;
     if (a->http)
         ar_http_fin(a->http, dir);
+    /* both directions delivered up to their FIN: nothing more can come */
+    if (a->f->st[0].fin_done && a->f->st[1].fin_done)
+        app_done(a->c, a);
 }
 
 static void report_tls(struct flow_app *a)
@@ -188,17 +219,7 @@ static void flow_free(struct ar_flow *f, void *ud)
     if (a) {
         ar_stream_flush(&f->st[0], &c->rctx, a, 0);
         ar_stream_flush(&f->st[1], &c->rctx, a, 1);
-        if (a->http) {
-            ar_http_end(a->http);
-            if (ar_http_seen(a->http))
-                AR_INC(c->ctr, flows_http);
-            else if (a->kind != K_TLS)
-                AR_INC(c->ctr, flows_other);
-            ar_http_free(a->http);
-        } else if (a->kind != K_TLS) {
-            AR_INC(c->ctr, flows_other);
-        }
-        ar_dpi_flow_free(a->dpi);
+        app_done(c, a);
         free(a);
         f->app = NULL;
     }
