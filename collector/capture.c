@@ -67,7 +67,7 @@ static int read_one(struct ar_collector *c, struct ar_capture_feed *f, unsigned 
             AR_INC(ar_collector_counters(c), pkt_filtered);
             continue;
         }
-        double ts = (double)hdr->ts.tv_sec + (double)hdr->ts.tv_usec / 1e6;
+        double ts = ar_pcap_time(hdr->ts.tv_sec, hdr->ts.tv_usec);
         ar_collector_packet(c, dlt, ts, data, hdr->caplen, hdr->len);
     }
     int ret = 0;

@@ -14,6 +14,7 @@
 #include "../core/log.h"
 #include "../core/util.h"
 #include "collector.h"
+#include "pcapfile.h"
 
 struct ar_live {
     pcap_t *p;
@@ -131,7 +132,7 @@ int ar_live_datalink(const struct ar_live *l)
 static void on_packet(u_char *ud, const struct pcap_pkthdr *h, const u_char *data)
 {
     struct ar_live *l = (struct ar_live *)ud;
-    double ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
+    double ts = ar_pcap_time(h->ts.tv_sec, h->ts.tv_usec);
     ar_collector_packet(l->col, l->dlt, ts, data, h->caplen, h->len);
 }
 
