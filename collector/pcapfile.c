@@ -367,11 +367,6 @@ static void walk(struct ar_collector *c, const struct slot *s, int shared)
     int dlt = s->dlt, nsec = s->nsec;
     uint32_t snap = s->snap;
     for (size_t i = 0; p < end; i++) {
-        /* the block was read on another core, maybe: the headers a few
-         * records ahead are asked for now (each record's place depends on the
-         * one before, so the hardware cannot guess it) */
-        __builtin_prefetch(p + 1024);
-        __builtin_prefetch(p + 2048);
         int32_t sec = (int32_t)rd32(p), frac = (int32_t)rd32(p + 4);
         uint32_t caplen = rd32(p + 8), len = rd32(p + 12);
         if (nsec)
