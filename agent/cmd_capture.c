@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ struct run {
     struct ar_json j;
     int flush_failed;
     int flushes;                 /* flushes made so far (at max_endpoints, before the end) */
+    pthread_t words_tid;         /* building tp (words_main), when words_started */
+    int words_started;
 };
 
 /* One JSON line to fp; after a failed write nothing more is written there
@@ -164,10 +167,24 @@ static void summary(const struct run *r, double secs, int json)
     ar_json_free(&j);
 }
 
+/* The templater with its word list and pins: from the configuration only. */
+static void *words_main(void *ud)
+{
+    struct run *r = ud;
+    r->tp = ar_templater_new(&r->cfg.lim, &r->ctr);
+    if (r->cfg.words && *r->cfg.words && ar_templater_load_words(r->tp, r->cfg.words) < 0)
+        ar_warn("%s: cannot read the word list; only built-in API words stay literal",
+                r->cfg.words);
+    for (int i = 0; i < r->cfg.npins; i++)
+        ar_templater_pin(r->tp, r->cfg.pins[i].host, r->cfg.pins[i].pattern);
+    return NULL;
+}
+
 /* What the exchanges go into: the roster, templater, specs and rules,
  * catalog. Made while the shard threads already read (ar_capture_sharded's
- * ready): opening the database and reading the word list take a tenth of a
- * file capture's time, and need none of its packets. */
+ * ready): opening the database and reading the word list (started on a
+ * thread of its own as soon as the configuration is read) take a tenth of
+ * a file capture's time, and need none of its packets. */
 static void consumer_setup(void *ud)
 {
     struct run *r = ud;
@@ -175,12 +192,11 @@ static void consumer_setup(void *ud)
     if (!(r->store = ar_roster_open_capture(r->db_path, &r->cfg, err, sizeof(err))))
         ar_die(AR_EXIT_USAGE, "%s", err);
     ar_store_set_limits(r->store, &r->cfg.lim, &r->ctr);
-    r->tp = ar_templater_new(&r->cfg.lim, &r->ctr);
-    if (r->cfg.words && *r->cfg.words && ar_templater_load_words(r->tp, r->cfg.words) < 0)
-        ar_warn("%s: cannot read the word list; only built-in API words stay literal",
-                r->cfg.words);
-    for (int i = 0; i < r->cfg.npins; i++)
-        ar_templater_pin(r->tp, r->cfg.pins[i].host, r->cfg.pins[i].pattern);
+    if (r->words_started)
+        pthread_join(r->words_tid, NULL);
+    else
+        words_main(r);
+    r->words_started = 0;
     if (ar_store_load_collapses(r->store, r->tp, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_FAIL, "%s", err);
     r->model = ar_roster_attach(r->store, &r->cfg, r->tp);
@@ -298,6 +314,7 @@ int cmd_capture(int argc, char **argv)
         free(in);
         free(what);
     }
+    r.words_started = pthread_create(&r.words_tid, NULL, words_main, &r) == 0;
     /* every file and the filter are checked before the database is touched */
     if (ar_capture_check(files, nfiles, filter, err, sizeof(err)) < 0)
         ar_die(AR_EXIT_USAGE, "%s", err);
@@ -316,7 +333,7 @@ int cmd_capture(int argc, char **argv)
                                         consumer_setup, &r.ctr, err, sizeof(err))
                    : 1;
     if (rc == 1) {
-        if (!r.tp)
+        if (!r.cat)         /* consumer_setup has not run (no shards) */
             consumer_setup(&r);
         struct ar_collector *col = ar_collector_new(&r.cfg.lim, &hooks, &r.ctr);
         rc = ar_capture_files(col, files, nfiles, filter, err, sizeof(err));
