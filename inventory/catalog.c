@@ -109,11 +109,17 @@ int ar_valset_has(const struct ar_valset *s, const char *v)
 
 int ar_valset_add(struct ar_valset *s, const char *v, uint64_t max)
 {
-    if (ar_valset_has(s, v))
+    if (s->last < s->n && strcmp(s->v[s->last], v) == 0)
         return 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], v) == 0) {
+            s->last = i;
+            return 0;
+        }
     if (s->n >= max)
         return -1;
     s->v = ar_xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+    s->last = s->n;
     s->v[s->n++] = ar_xstrdup(v);
     return 1;
 }

@@ -20,6 +20,7 @@
 struct ar_valset {          /* bounded set of short strings */
     char **v;
     uint32_t n;
+    uint32_t last;          /* the value found or added last: most exchanges repeat it */
 };
 
 struct ar_status_count {
