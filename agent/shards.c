@@ -359,18 +359,23 @@ int ar_capture_sharded(unsigned n, const struct ar_limits *lim, char *const *fil
         if (ready)
             ready(hooks->ud);
         pthread_mutex_lock(&sh.mu);
+        int help = 1;               /* read ahead before waiting next time */
         for (;;) {
             uint64_t bound;
             int k = next_shard(&sh, &bound);
             if (k == -1)
                 break;
             if (k == -2) {
-                /* nothing to deliver yet: read ahead for the shards instead */
-                pthread_mutex_unlock(&sh.mu);
-                int helped = ar_capture_feed_help(sh.feed);
-                pthread_mutex_lock(&sh.mu);
-                if (helped)
+                if (help) {
+                    /* nothing to deliver yet: read ahead for the shards
+                     * instead; then look again, as a shard may have handed
+                     * something over (or ended) while the lock was let go */
+                    pthread_mutex_unlock(&sh.mu);
+                    help = ar_capture_feed_help(sh.feed);
+                    pthread_mutex_lock(&sh.mu);
                     continue;
+                }
+                help = 1;
                 sh.caller_waiting = 1;
                 pthread_cond_wait(&sh.more, &sh.mu);
                 sh.caller_waiting = 0;

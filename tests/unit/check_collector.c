@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include "../../agent/shards.h"
 #include "../../collector/collector.h"
 
 static struct ar_limits lim;
@@ -344,6 +345,56 @@ START_TEST(test_pcap_corrupt_record)
 }
 END_TEST
 
+/* Small files read by two shard threads and their consumer, many times over:
+ * the file ends at once, so the shards end while the consumer looks for
+ * work (a wakeup lost there left it waiting forever, found by fuzz_capture).
+ * Every form gives what one collector gives: the exchange, the counts, the
+ * corrupt record's words. */
+START_TEST(test_sharded_small_files)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/check_collector.%ld.pcap", (long)getpid());
+    char *files[2] = { path, path };
+    struct { int be; long cut; int bad; uint64_t packets; int rc; } v[] = {
+        { 0, 0, 0, 5, 0 }, { 1, 0, 0, 5, 0 },        /* in place; libpcap */
+        { 0, 100, 0, 4, 0 },                          /* cut in a record header */
+        { 0, 0, 1, 3, -1 }, { 1, 0, 1, 3, -1 },      /* a corrupt record */
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        if (v[i].bad)
+            write_pcap_bad(path, 0, v[i].be, 0, 4, 300000u);
+        else
+            write_pcap(path, 0, v[i].be, v[i].cut);
+        char ref_err[512] = "";
+        memset(&ctr, 0, sizeof(ctr));
+        struct ar_collector_hooks hooks = { .on_exchange = on_exchange_ts };
+        struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+        int ref_rc = ar_capture_files(c, files, 2, NULL, ref_err, sizeof(ref_err));
+        ar_collector_finish(c);
+        ar_collector_free(c);
+        int ref_nx = nx;
+        ck_assert_int_eq(ref_rc, v[i].rc);
+        for (int round = 0; round < 200; round++) {
+            struct ar_counters sc;
+            char err[512] = "";
+            memset(&sc, 0, sizeof(sc));
+            nx = 0;
+            int rc = ar_capture_sharded(2, &lim, files, 2, NULL, &hooks, NULL, &sc, err,
+                                        sizeof(err));
+            ck_assert_int_eq(rc, v[i].rc);
+            ck_assert_str_eq(err, ref_err);
+            ck_assert_int_eq(nx, ref_nx);
+            /* both files, or the first up to its corrupt record */
+            ck_assert_uint_eq(sc.v[AR_CTR_packets], v[i].rc ? v[i].packets
+                                                            : 2 * v[i].packets);
+            ck_assert_uint_eq(sc.v[AR_CTR_exchanges], ctr.v[AR_CTR_exchanges]);
+        }
+        nx = 0;
+    }
+    unlink(path);
+}
+END_TEST
+
 static Suite *collector_suite(void)
 {
     Suite *s = suite_create("collector");
@@ -354,6 +405,7 @@ static Suite *collector_suite(void)
     tcase_add_test(tc, test_pcap_file_forms);
     tcase_add_test(tc, test_pcap_corrupt_record);
     tcase_add_test(tc, test_shards);
+    tcase_add_test(tc, test_sharded_small_files);
     suite_add_tcase(s, tc);
     return s;
 }
