@@ -1,22 +1,17 @@
 /* fuzz_capture.c - the whole collector from capture-file bytes.
  *
  * The input is a pcap or pcapng file image (the seeds are the corpus captures
- * as they are). It goes through libpcap or the shared block reader from a
- * temporary file, then decode, flow table, nDPI, reassembly and HTTP, exactly
- * as `apiroster capture -r` reads a file. The collector (and its nDPI module,
- * slow to build) lives for the whole run; every input ends with
- * ar_collector_finish, which ends all its flows, so no state but the counters
- * carries over. An eighth of the inputs (chosen by a byte of theirs, so that a
- * crash replays) is also read by two shard threads and their consumer
- * (agent/shards.c: blocks shared, owners found by the reader, the records put
- * back in order), with collectors made for that read. Limits are small so
- * that they are reached by small inputs. */
+ * as they are). It goes through libpcap from a temporary file, then decode,
+ * flow table, nDPI, reassembly and HTTP, exactly as `apiroster capture -r`
+ * reads a file. The collector (and its nDPI module, slow to build) lives for
+ * the whole run; every input ends with ar_collector_finish, which ends all its
+ * flows, so no state but the counters carries over. Limits are small so that
+ * they are reached by small inputs. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../../agent/shards.h"
 #include "../../collector/collector.h"
 
 static struct ar_collector *col;
@@ -73,12 +68,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&ctr, 0, sizeof(ctr));
     ar_capture_files(col, files, 1, NULL, err, sizeof(err));
     ar_collector_finish(col);
-    if (size && (data[size / 2] & 7) == 0) {
-        struct ar_collector_hooks hooks = { .on_exchange = on_exchange };
-        struct ar_counters sctr;
-        memset(&sctr, 0, sizeof(sctr));
-        ar_capture_sharded(2, &lim, files, 1, NULL, &hooks, NULL, &sctr, err, sizeof(err));
-    }
     unlink(path);
     return 0;
 }

@@ -5,18 +5,19 @@
 # crashes to build-fuzz/fuzz/crash-TARGET/, the log to build-fuzz/fuzz/TARGET.log.
 # Prints the final "#N DONE" line and stat::number_of_executed_units.
 set -euo pipefail
-T=${1:?usage: run.sh capture|http|config|spec|rules SECONDS}
-SECS=${2:?usage: run.sh capture|http|config|spec|rules SECONDS}
+T=${1:?usage: run.sh capture|shards|http|config|spec|rules SECONDS}
+SECS=${2:?usage: run.sh capture|shards|http|config|spec|rules SECONDS}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${APIROSTER_FUZZ_BUILD:-$SRC/build-fuzz}
 CC=clang nice -n 10 cmake -S "$SRC" -B "$B" -DAPIROSTER_FUZZ=ON >/dev/null
 nice -n 10 cmake --build "$B" -j 1 --target "fuzz_$T" >/dev/null
 F=$B/fuzz
 rm -rf "$F/seeds-$T"
-python3 "$SRC/tests/fuzz/make_seeds.py" "$T" "$F/seeds-$T"
+# shards reads the inputs of capture
+python3 "$SRC/tests/fuzz/make_seeds.py" "${T/shards/capture}" "$F/seeds-$T"
 mkdir -p "$F/corpus-$T" "$F/crash-$T"
 case $T in
-  capture) MAXLEN=131072 ;;
+  capture|shards) MAXLEN=131072 ;;
   http) MAXLEN=65536 ;;
   config) MAXLEN=8192 ;;
   spec|rules) MAXLEN=262144 ;;
