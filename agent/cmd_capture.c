@@ -34,6 +34,7 @@ struct run {
     struct ar_model *model;      /* specs, catalogs, rules: the judge of the roster */
     struct ar_counters ctr;      /* since the start of the run */
     struct ar_counters flushed;  /* part of ctr already written */
+    const char *xpath, *tpath;   /* --exchanges, --tls */
     FILE *xfp, *tfp;
     int xerrno, terrno;          /* errno of the first failed write to each, or 0 */
     struct ar_json j;
@@ -167,6 +168,15 @@ static void summary(const struct run *r, double secs, int json)
     ar_json_free(&j);
 }
 
+static FILE *open_out(const char *path)
+{
+    FILE *fp = strcmp(path, "-") ? fopen(path, "w") : stdout;
+    if (!fp)
+        ar_die(AR_EXIT_USAGE, "%s: cannot write: %m", path);
+    setvbuf(fp, NULL, _IOFBF, 1 << 20);
+    return fp;
+}
+
 /* The templater with its word list and pins: from the configuration only. */
 static void *words_main(void *ud)
 {
@@ -192,6 +202,11 @@ static void consumer_setup(void *ud)
     if (!(r->store = ar_roster_open_capture(r->db_path, &r->cfg, err, sizeof(err))))
         ar_die(AR_EXIT_USAGE, "%s", err);
     ar_store_set_limits(r->store, &r->cfg.lim, &r->ctr);
+    /* the outputs only once every input, the database included, was checked */
+    if (r->xpath)
+        r->xfp = open_out(r->xpath);
+    if (r->tpath)
+        r->tfp = open_out(r->tpath);
     if (r->words_started)
         pthread_join(r->words_tid, NULL);
     else
@@ -232,14 +247,6 @@ static void usage(FILE *fp)
                 "(SIGHUP reloads the configuration).\n");
 }
 
-static FILE *open_out(const char *path)
-{
-    FILE *fp = strcmp(path, "-") ? fopen(path, "w") : stdout;
-    if (!fp)
-        ar_die(AR_EXIT_USAGE, "%s: cannot write: %m", path);
-    setvbuf(fp, NULL, _IOFBF, 1 << 20);
-    return fp;
-}
 
 int cmd_capture(int argc, char **argv)
 {
@@ -320,10 +327,8 @@ int cmd_capture(int argc, char **argv)
         ar_die(AR_EXIT_USAGE, "%s", err);
 
     ar_json_init(&r.j);
-    if (xpath)
-        r.xfp = open_out(xpath);
-    if (tpath)
-        r.tfp = open_out(tpath);
+    r.xpath = xpath;
+    r.tpath = tpath;
 
     struct ar_collector_hooks hooks = { on_exchange, on_tls, NULL, &r };
     struct timespec t0, t1;

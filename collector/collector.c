@@ -40,8 +40,8 @@ struct flow_app {
     uint32_t dpi_pkts;
     uint8_t kind;
     uint8_t tls_reported;
-    uint8_t no_http;        /* TLS, or done: no HTTP/1 parsing on this flow */
-    uint8_t counted;        /* flows_http/flows_other counted, HTTP state gone */
+    uint8_t no_http;        /* TLS: no HTTP/1 parsing on this flow */
+    uint8_t http_done;      /* closed: HTTP state emitted, counted and freed */
 };
 
 /* "a.b.c.d:port" without inet_ntop and snprintf (once per side of every HTTP
@@ -110,7 +110,7 @@ static int plainly_http1(const uint8_t *p, uint32_t n)
 
 static struct ar_http *app_http(struct flow_app *a)
 {
-    if (!a->http && !a->no_http) {
+    if (!a->http && !a->no_http && !a->http_done) {
         char ep[2][64];
         endpoints(a->f, ep);
         a->http = ar_http_new(&a->c->henv, ep[0], ep[1], a->f->syn_seen ? 0 : -1);
@@ -133,31 +133,16 @@ static void on_gap(void *ud, int dir, uint32_t missing)
         ar_http_gap(a->http, dir, missing);
 }
 
-/* The connection's application is over: what it still holds is emitted,
- * it is counted, and its HTTP state (2.6 KB) is freed, at the last FIN of a
- * clean close rather than when the flow expires (closed flows wait
- * flow_timeout_closed for late segments: most of a capture's flows). */
-static void app_done(struct ar_collector *c, struct flow_app *a)
+/* What an HTTP flow's parser still holds, emitted; the flow counted. */
+static void http_end(struct ar_collector *c, struct flow_app *a)
 {
-    if (a->counted)
-        return;
-    a->counted = 1;
-    if (a->http) {
-        ar_http_end(a->http);
-        if (ar_http_seen(a->http))
-            AR_INC(c->ctr, flows_http);
-        else if (a->kind != K_TLS)
-            AR_INC(c->ctr, flows_other);
-        ar_http_free(a->http);
-        a->http = NULL;
-    } else if (a->kind != K_TLS) {
+    ar_http_end(a->http);
+    if (ar_http_seen(a->http))
+        AR_INC(c->ctr, flows_http);
+    else if (a->kind != K_TLS)
         AR_INC(c->ctr, flows_other);
-    }
-    a->no_http = 1;
-    if (a->kind == K_UNDECIDED)
-        a->kind = K_OTHER;      /* late segments are not classified either */
-    ar_dpi_flow_free(a->dpi);
-    a->dpi = NULL;
+    ar_http_free(a->http);
+    a->http = NULL;
 }
 
 static void on_fin(void *ud, int dir)
@@ -165,9 +150,14 @@ static void on_fin(void *ud, int dir)
     struct flow_app *a = ud;
     if (a->http)
         ar_http_fin(a->http, dir);
-    /* both directions delivered up to their FIN: nothing more can come */
-    if (a->f->st[0].fin_done && a->f->st[1].fin_done)
-        app_done(a->c, a);
+    /* An HTTP flow whose two directions are delivered up to their FIN: its
+     * parser state (2.6 KB) is emitted, counted and freed now, not when the
+     * closed flow expires flow_timeout_closed later. Reassembly still sees
+     * the late segments (counted as before); no parser is made again. */
+    if (a->http && a->kind == K_HTTP && a->f->st[0].fin_done && a->f->st[1].fin_done) {
+        http_end(a->c, a);
+        a->http_done = 1;
+    }
 }
 
 static void report_tls(struct flow_app *a)
@@ -219,7 +209,11 @@ static void flow_free(struct ar_flow *f, void *ud)
     if (a) {
         ar_stream_flush(&f->st[0], &c->rctx, a, 0);
         ar_stream_flush(&f->st[1], &c->rctx, a, 1);
-        app_done(c, a);
+        if (a->http)
+            http_end(c, a);
+        else if (a->kind != K_TLS && !a->http_done)
+            AR_INC(c->ctr, flows_other);
+        ar_dpi_flow_free(a->dpi);
         free(a);
         f->app = NULL;
     }

@@ -156,13 +156,20 @@ static void end_file(struct ar_capture_feed *f, struct slot *s, enum end how)
 static int open_file(struct ar_capture_feed *f, struct slot *s)
 {
     f->name = f->files[f->file];
-    f->fd = open(f->name, O_RDONLY | O_CLOEXEC);
+    /* only a regular file is read here: a FIFO is libpcap's, and opening it
+     * here would wait for a writer and then throw its bytes away (it is
+     * looked at first, and opened without waiting in case it just changed) */
+    struct stat st;
+    if (stat(f->name, &st) == 0 && !S_ISREG(st.st_mode)) {
+        end_file(f, s, END_LIBPCAP);
+        return 0;
+    }
+    f->fd = open(f->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0) {
         snprintf(s->msg, sizeof(s->msg), "%s: %s", f->name, strerror(errno));
         end_file(f, s, END_ERROR);
         return 0;
     }
-    struct stat st;
     uint8_t h[24];
     ssize_t got = fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(f->fd, h, 24, 0) : -1;
     int dlt = got == 24 ? dlt_of(rd32(h + 20)) : -1;

@@ -28,13 +28,11 @@ void ar_collector_packet_owned(struct ar_collector *c, int dlt, double ts, const
                                uint32_t caplen, uint32_t wirelen, unsigned owner);
 
 /* Packet time in seconds from a capture's seconds and microseconds, the
- * same in every reader: a multiplication, not a division (a tenth of a
- * shard's walk through a block). Within an ulp of sec + usec / 1e6, which
- * at today's times is 0.24 us: what is printed (to the microsecond) is the
- * same. */
+ * same in every reader. A division: usec * 1e-6 can be an ulp away, which
+ * near zero is enough to round a printed millisecond the other way. */
 static inline double ar_pcap_time(long long sec, long long usec)
 {
-    return (double)sec + (double)usec * 1e-6;
+    return (double)sec + (double)usec / 1e6;
 }
 
 /* The words of both readers for a record libpcap refuses: file, record

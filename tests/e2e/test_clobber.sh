@@ -59,6 +59,19 @@ refused "export -o config" "-o c.conf: that is the configuration c.conf" \
 n=$("$BIN" endpoints --db r.db --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [[ $n == 16 ]] && ok || ko "roster after the refusals: $n endpoints"
 
+# a database that cannot be used is found before any output is opened: the
+# --exchanges file keeps its bytes, --tls is not created, also with two workers
+echo '{"kept":1}' > keep.jsonl; keep0=$(sum keep.jsonl); echo garbage > bad.db
+printf '[capture]\nworkers = 2\n' > w2.conf
+for cfg in c.conf w2.conf; do
+  for db in bad.db nodir/x.db; do
+    "$BIN" capture -r "$S" --db "$db" --config "$cfg" --exchanges keep.jsonl --tls keep.tls \
+      >/dev/null 2>err; rc=$?
+    [[ $rc == 2 && $(sum keep.jsonl) == "$keep0" && ! -e keep.tls ]] && ok ||
+      ko "bad database $db ($cfg): rc=$rc, --exchanges $(wc -c <keep.jsonl) bytes, $(cat err)"
+  done
+done
+
 # allowed: other files, devices written twice, stdout
 "$BIN" capture -r "$S" --db r.db --exchanges x.jsonl --tls t.jsonl 2>/dev/null && ok || ko "capture --exchanges x.jsonl"
 [[ $(wc -l <x.jsonl) == 22 ]] && ok || ko "x.jsonl: $(wc -l <x.jsonl) lines"

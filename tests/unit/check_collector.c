@@ -194,6 +194,9 @@ static void put16(FILE *fp, uint16_t v, int be)
  * magic, little- or big-endian, optionally cut `cut` bytes short, optionally
  * with a record of caplen `bad_caplen` before packet `bad_at` (1-based; 0:
  * none). Returns the offset of that record. */
+/* the records' seconds, and the microseconds of the request's record */
+static uint32_t pcap_sec = 1700000000u, pcap_req_usec = 250000;
+
 static long write_pcap_bad(const char *path, int nsec, int be, long cut, int bad_at,
                            uint32_t bad_caplen)
 {
@@ -214,7 +217,7 @@ static long write_pcap_bad(const char *path, int nsec, int be, long cut, int bad
         { 1, 1000, 0, 0x02, NULL, 0 },
         { 0, 5000, 1001, 0x12, NULL, 100 },
         { 1, 1001, 5001, 0x10, NULL, 200 },
-        { 1, 1001, 5001, 0x18, req, 250000 },
+        { 1, 1001, 5001, 0x18, req, pcap_req_usec },
         { 0, 5001, 1001 + (uint32_t)strlen(req), 0x18, resp, 999999 },
     };
     for (size_t i = 0; i < 5; i++) {
@@ -228,7 +231,7 @@ static long write_pcap_bad(const char *path, int nsec, int be, long cut, int bad
             fwrite(junk, 1, sizeof(junk), fp);
         }
         uint32_t n = frame(b, pk[i].c2s, pk[i].seq, pk[i].ack, pk[i].fl, pk[i].pl);
-        put32(fp, 1700000000u, be);
+        put32(fp, pcap_sec, be);
         put32(fp, nsec ? pk[i].usec * 1000u + 999u : pk[i].usec, be);
         put32(fp, n, be);
         put32(fp, n, be);
@@ -395,6 +398,71 @@ START_TEST(test_sharded_small_files)
 }
 END_TEST
 
+/* A connection closed cleanly, then its server's last segment and FIN sent
+ * again: the HTTP state is let go at the close, but reassembly still sees
+ * the late segments and counts them as before (a version that stopped
+ * looking at the flow lost them from tcp_segments and tcp_retransmitted). */
+START_TEST(test_segments_after_close)
+{
+    static uint8_t b[2048];
+    struct ar_collector_hooks hooks = { .on_exchange = on_exchange };
+    struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+    const double ts = 1700000000.0;
+    exchange_path_at(c, ts, "/late");
+    const char *req = "GET /late HTTP/1.1\r\nHost: legit.test\r\n\r\n";
+    const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    uint32_t cs = 1001 + (uint32_t)strlen(req), ss = 5001 + (uint32_t)strlen(resp), n;
+    n = frame(b, 1, cs, ss, 0x11, NULL);                 /* client FIN */
+    ar_collector_packet(c, 1, ts + 0.003, b, n, n);
+    n = frame(b, 0, ss, cs + 1, 0x11, NULL);             /* server FIN */
+    ar_collector_packet(c, 1, ts + 0.004, b, n, n);
+    n = frame(b, 1, cs + 1, ss + 1, 0x10, NULL);         /* last ACK */
+    ar_collector_packet(c, 1, ts + 0.005, b, n, n);
+    ck_assert_int_eq(nx, 1);                              /* emitted by the close */
+    n = frame(b, 0, 5001, cs + 1, 0x18, resp);           /* late: data again */
+    ar_collector_packet(c, 1, ts + 0.2, b, n, n);
+    n = frame(b, 0, ss, cs + 1, 0x11, NULL);             /* and FIN again */
+    ar_collector_packet(c, 1, ts + 0.3, b, n, n);
+    ar_collector_finish(c);
+    ar_collector_free(c);
+    ck_assert_int_eq(nx, 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_exchanges], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows_http], 1);
+    ck_assert_uint_eq(ctr.v[AR_CTR_flows_other], 0);
+    ck_assert_uint_eq(ctr.v[AR_CTR_tcp_segments], 3);
+    ck_assert_uint_eq(ctr.v[AR_CTR_tcp_retransmitted], 1);
+}
+END_TEST
+
+/* Packet time is seconds + microseconds / 1e6, the same in both readers:
+ * 1 s + 2220 us is one where usec * 1e-6 would be an ulp off (enough to
+ * round a printed millisecond of a time near zero the other way). */
+START_TEST(test_packet_time_exact)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/check_collector.%ld.pcap", (long)getpid());
+    char *files[1] = { path };
+    char err[256];
+    pcap_sec = 1;
+    pcap_req_usec = 2220;
+    for (int be = 0; be <= 1; be++) {             /* in place, then libpcap */
+        write_pcap(path, 0, be, 0);
+        struct ar_collector_hooks hooks = { .on_exchange = on_exchange_ts };
+        struct ar_collector *c = ar_collector_new(&lim, &hooks, &ctr);
+        ck_assert_int_eq(ar_capture_files(c, files, 1, NULL, err, sizeof(err)), 0);
+        ar_collector_finish(c);
+        ar_collector_free(c);
+        volatile double usec = 2220;           /* computed at run time, as the readers do */
+        ck_assert_msg(last_ts == 1.0 + usec / 1e6, "be %d: %.17g", be, last_ts);
+        ck_assert_msg(last_ts != 1.0 + usec * 1e-6, "be %d: the test value is no longer one "
+                      "where the two differ", be);
+    }
+    pcap_sec = 1700000000u;
+    pcap_req_usec = 250000;
+    unlink(path);
+}
+END_TEST
+
 static Suite *collector_suite(void)
 {
     Suite *s = suite_create("collector");
@@ -406,6 +474,8 @@ static Suite *collector_suite(void)
     tcase_add_test(tc, test_pcap_corrupt_record);
     tcase_add_test(tc, test_shards);
     tcase_add_test(tc, test_sharded_small_files);
+    tcase_add_test(tc, test_segments_after_close);
+    tcase_add_test(tc, test_packet_time_exact);
     suite_add_tcase(s, tc);
     return s;
 }
