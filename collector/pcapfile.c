@@ -35,6 +35,16 @@
 
 enum end { END_NONE, END_OK, END_CUT, END_CORRUPT, END_LIBPCAP, END_ERROR };
 
+/* A record as the shards walk it: its time and owner found once, by the
+ * reader, and its header not touched again by the shards that do not own it. */
+struct rec {
+    double ts;
+    uint32_t off;               /* of its data in the block */
+    uint32_t caplen;            /* bytes of it given (caplen, at most snaplen) */
+    uint32_t len;               /* on the wire */
+    uint32_t owner;             /* its shard, or AR_OWNER_ANY */
+};
+
 struct slot {
     uint8_t *buf;               /* REC_MAX (a record carried over) + READ_SIZE */
     size_t len;                 /* bytes of whole records */
@@ -44,8 +54,8 @@ struct slot {
     uint32_t snap;              /* and snapshot length */
     int ready;
     unsigned users;             /* readers still to walk it */
-    uint8_t *owner;             /* n > 1: each record's shard, or AR_OWNER_ANY */
-    size_t owner_cap;
+    struct rec *rec;            /* n > 1: the records, read once for all shards */
+    size_t nrec, rec_cap;
     enum end end;               /* END_NONE: more of the file follows */
     char msg[512];              /* END_CUT: why; END_CORRUPT, END_ERROR: the error */
 };
@@ -131,7 +141,7 @@ void ar_capture_feed_free(struct ar_capture_feed *f)
         close(f->fd);
     for (unsigned i = 0; i < f->nslots; i++) {
         free(f->slots[i].buf);
-        free(f->slots[i].owner);
+        free(f->slots[i].rec);
     }
     free(f->slots);
     free(f->next);
@@ -198,6 +208,7 @@ static int open_file(struct ar_capture_feed *f, struct slot *s)
 static void fill(struct ar_capture_feed *f, struct slot *s)
 {
     s->len = 0;
+    s->nrec = 0;
     s->end = END_NONE;
     s->msg[0] = '\0';
     s->file = f->file;
@@ -246,26 +257,33 @@ static void fill(struct ar_capture_feed *f, struct slot *s)
             snprintf(s->msg, sizeof(s->msg), AR_PCAP_CORRUPT_FMT, f->name,
                      (unsigned long long)f->rec + 1, (unsigned long long)(base + at), why);
             s->len = at;
+            s->nrec = nrec;
             end_file(f, s, END_CORRUPT);
             return;
         }
         if (have - at - 16 < caplen)
             break;
-        /* with several shards, which one tracks it: found here once, not
-         * by every shard decoding every packet */
+        /* with several shards: which one tracks it, and its time, found
+         * here once, not by every shard decoding every packet */
         if (f->n > 1) {
-            if (nrec == s->owner_cap) {
-                s->owner_cap = s->owner_cap ? s->owner_cap * 2 : 4096;
-                s->owner = ar_xrealloc(s->owner, s->owner_cap);
+            if (nrec == s->rec_cap) {
+                s->rec_cap = s->rec_cap ? s->rec_cap * 2 : 2048;
+                s->rec = ar_xrealloc(s->rec, s->rec_cap * sizeof(*s->rec));
             }
-            s->owner[nrec] = (uint8_t)ar_shard_of_frame(f->seed, f->n, f->dlt, s->buf + at + 16,
-                                                        caplen > f->snap ? f->snap : caplen);
+            struct rec *r = &s->rec[nrec];
+            int32_t frac = (int32_t)rd32(s->buf + at + 4);
+            r->ts = ar_pcap_time((int32_t)rd32(s->buf + at), f->nsec ? frac / 1000 : frac);
+            r->off = (uint32_t)(at + 16);
+            r->caplen = caplen > f->snap ? f->snap : caplen;
+            r->len = rd32(s->buf + at + 12);
+            r->owner = ar_shard_of_frame(f->seed, f->n, f->dlt, s->buf + r->off, r->caplen);
         }
         nrec++;
         at += 16 + caplen;
         f->rec++;
     }
     s->len = at;
+    s->nrec = nrec;
     f->carry = have - at;
     f->carry_from = s;
     if (!eof)
@@ -370,20 +388,24 @@ void ar_capture_feed_leave(struct ar_capture_feed *f, unsigned k)
 
 static void walk(struct ar_collector *c, const struct slot *s, int shared)
 {
+    if (shared) {
+        for (size_t i = 0; i < s->nrec; i++) {
+            const struct rec *r = &s->rec[i];
+            ar_collector_packet_owned(c, s->dlt, r->ts, s->buf + r->off, r->caplen, r->len,
+                                      r->owner);
+        }
+        return;
+    }
     const uint8_t *p = s->buf, *end = s->buf + s->len;
     int dlt = s->dlt, nsec = s->nsec;
     uint32_t snap = s->snap;
-    for (size_t i = 0; p < end; i++) {
+    while (p < end) {
         int32_t sec = (int32_t)rd32(p), frac = (int32_t)rd32(p + 4);
         uint32_t caplen = rd32(p + 8), len = rd32(p + 12);
         if (nsec)
             frac /= 1000; /* read at microsecond precision, as capture.c asks libpcap */
         double ts = ar_pcap_time(sec, frac);
-        if (shared)
-            ar_collector_packet_owned(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len,
-                                      s->owner[i]);
-        else
-            ar_collector_packet(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len);
+        ar_collector_packet(c, dlt, ts, p + 16, caplen > snap ? snap : caplen, len);
         p += 16 + caplen;
     }
 }
