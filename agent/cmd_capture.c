@@ -247,7 +247,6 @@ static void usage(FILE *fp)
                 "(SIGHUP reloads the configuration).\n");
 }
 
-
 int cmd_capture(int argc, char **argv)
 {
     static const struct option lopts[] = {

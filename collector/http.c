@@ -439,9 +439,10 @@ static inline uint32_t ld32(const char *p)
 }
 
 /* f (n bytes) is lit, a lower-case name of letters and '-', in any case: a
- * word at a time, 0x20 set in every byte (it lower-cases letters and leaves
- * '-' as it is; no other byte can then equal lit's). Inlined with a literal,
- * its words are constants; the last word overlaps the one before it. */
+ * word at a time, 0x20 set in every byte. Then only that letter in either
+ * case equals a letter of lit, and only '-' or CR its '-' (llhttp refuses a
+ * CR in a name). Inlined with a literal, its words are constants; the last
+ * word overlaps the one before it. */
 static inline int name_is(const char *f, size_t n, const char *lit, size_t ln)
 {
     if (n != ln)

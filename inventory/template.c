@@ -93,8 +93,8 @@ static void sb_putc(struct sbuf *b, char c)
 #define W_DICT  2u           /* from a word list */
 #define W_KEEP  4u           /* built-in, never absorbed by a collapse either */
 
-/* 8 bytes a slot: Debian's 104k words fill a 2 MB table (half full), which
- * stays in a core's L2 cache while it is built and looked up. */
+/* 8 bytes a slot (the word's bytes are in the arena): Debian's list fills
+ * a 2 MB table half full, where 16-byte slots took 4 MB. */
 struct wentry {
     uint32_t off;            /* the word's bytes in the arena */
     uint16_t tag;            /* high bits of its hash: most mismatches stop here */
@@ -519,7 +519,7 @@ int ar_templater_load_words(struct ar_templater *t, const char *path)
         ws->acap = ws->alen + len;
         ws->arena = ar_xrealloc(ws->arena, ws->acap);
     }
-    for (size_t i = 0; i < len; i++) {       /* in place, once; branch-free: vectorized */
+    for (size_t i = 0; i < len; i++) {       /* in place, once, without branches */
         unsigned char c = (unsigned char)buf[i];
         buf[i] = (char)(c + ((unsigned char)(c - 'A') < 26 ? 32 : 0));
     }
