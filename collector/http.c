@@ -215,9 +215,11 @@ static void trim_copy(char *dst, size_t dstsz, const char *s, size_t n, int lowe
         n--;
     if (n >= dstsz)
         n = dstsz - 1;
-    for (size_t i = 0; i < n; i++) {
+    if (!lower)
+        memcpy(dst, s, n);
+    for (size_t i = 0; lower && i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        dst[i] = (char)(lower && c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+        dst[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
     }
     dst[n] = '\0';
 }
