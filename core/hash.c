@@ -107,3 +107,36 @@ uint64_t ar_hash_final(const struct ar_hash_state *s)
 {
     return sip_finish(s->v0, s->v1, s->v2, s->v3, ((uint64_t)s->len << 56) | s->tail);
 }
+
+uint64_t ar_hash_fast(const struct ar_hash_key *k, const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    uint64_t h = k->k0 ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t m;
+        memcpy(&m, s + i, 8);
+        h = (h ^ m) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    /* the last n - i bytes, little-endian, without reading past s + n: the
+     * last word overlapped with the one before, or two overlapping halves */
+    uint64_t t = 0;
+    size_t r = n - i;
+    if (n >= 8 && r) {
+        memcpy(&t, s + n - 8, 8);
+        t >>= 8 * (8 - r);
+    } else if (r >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + r - 4, 4);
+        t = lo | (uint64_t)hi << (8 * (r - 4));
+    } else if (r) {
+        t = (uint64_t)s[0] | (uint64_t)s[r / 2] << (8 * (r / 2)) |
+            (uint64_t)s[r - 1] << (8 * (r - 1));
+    }
+    h = (h ^ t ^ k->k1) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 32);
+}

@@ -12,6 +12,11 @@ struct ar_hash_key { uint64_t k0, k1; };
 void ar_hash_key_random(struct ar_hash_key *k);
 uint64_t ar_hash(const struct ar_hash_key *k, const void *data, size_t len);
 
+/* A cheaper keyed hash (multiply and shift, a word at a time), for what
+ * traffic cannot flood: tables filled from files, fixed-size caches, short
+ * lists. Not for a table the network fills: that is ar_hash's job. */
+uint64_t ar_hash_fast(const struct ar_hash_key *k, const void *data, size_t len);
+
 /* The same hash over bytes given in pieces: after init, updates with the
  * pieces of X, final gives ar_hash(k, X). final leaves the state as it was, so
  * that a long common prefix is hashed once and finished several ways. */

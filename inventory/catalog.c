@@ -448,25 +448,13 @@ static void add_query_names(struct ar_endpoint *e, const char *q, const struct a
     }
 }
 
-static uint64_t xm_mix(uint64_t h, const char *s, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s + i, n - i);
-    h = (h ^ w ^ n) * 0xff51afd7ed558ccdULL;
-    return h ^ (h >> 32);
-}
-
 static uint64_t xm_hash(const char *a, size_t al, const char *b, size_t bl, const char *p,
                         size_t pl)
 {
-    return xm_mix(xm_mix(xm_mix(0, a, al), b, bl), p, pl);
+    struct ar_hash_key k = { 0, 0 };
+    k.k0 = ar_hash_fast(&k, a, al);
+    k.k0 = ar_hash_fast(&k, b, bl);
+    return ar_hash_fast(&k, p, pl);
 }
 
 void ar_catalog_add(struct ar_catalog *c, const struct ar_exchange *x)
