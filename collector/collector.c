@@ -334,6 +334,17 @@ static void tick(struct ar_collector *c)
         c->hooks.on_tick(c->hooks.ud);
 }
 
+/* A TCP packet's time: every shard expires its flows at the same packets
+ * (packet time), its own or not. */
+static void clock_packet(struct ar_collector *c, double ts)
+{
+    c->now = ts;
+    if (c->last_expire < 0)
+        c->last_expire = ts;
+    else if (ts - c->last_expire >= 1.0)
+        ar_collector_expire(c, ts);
+}
+
 /* mine: the packet is known to be this shard's (its owner was found by the
  * reader), so it is not hashed again */
 static void one_packet(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
@@ -344,12 +355,7 @@ static void one_packet(struct ar_collector *c, int dlt, double ts, const uint8_t
     AR_ADD(c->pctr, bytes, wirelen);
     if (ar_decode(dlt, data, caplen, &pkt, c->pctr) != AR_DEC_TCP)
         return;
-    /* every shard expires its flows at the same packets (packet time) */
-    c->now = ts;
-    if (c->last_expire < 0)
-        c->last_expire = ts;
-    else if (ts - c->last_expire >= 1.0)
-        ar_collector_expire(c, ts);
+    clock_packet(c, ts);
     if (c->nshards && !mine && shard_of(c, &pkt) != c->shard)
         return;
 
@@ -405,22 +411,16 @@ void ar_collector_packet(struct ar_collector *c, int dlt, double ts, const uint8
 void ar_collector_packet_owned(struct ar_collector *c, int dlt, double ts, const uint8_t *data,
                                uint32_t caplen, uint32_t wirelen, unsigned owner)
 {
-    if (owner == AR_OWNER_ANY || !c->nshards || owner == c->shard) {
-        c->npackets++;
-        one_packet(c, dlt, ts, data, caplen, wirelen, owner == c->shard);
-        tick(c);
-        return;
-    }
-    /* another shard's plain TCP segment: what one_packet does with it, but
-     * the decode (which counts nothing on this frame) and the hash */
     c->npackets++;
-    AR_INC(c->pctr, packets);
-    AR_ADD(c->pctr, bytes, wirelen);
-    c->now = ts;
-    if (c->last_expire < 0)
-        c->last_expire = ts;
-    else if (ts - c->last_expire >= 1.0)
-        ar_collector_expire(c, ts);
+    if (owner == AR_OWNER_ANY || !c->nshards || owner == c->shard) {
+        one_packet(c, dlt, ts, data, caplen, wirelen, owner == c->shard);
+    } else {
+        /* another shard's plain TCP segment: what one_packet does with it,
+         * but the decode (which counts nothing on this frame) and the hash */
+        AR_INC(c->pctr, packets);
+        AR_ADD(c->pctr, bytes, wirelen);
+        clock_packet(c, ts);
+    }
     tick(c);
 }
 
